@@ -1,0 +1,320 @@
+"""Every error wanvace-widgets raises, in one tree.
+
+::
+
+    VaceError
+    ├── ConfigurationError (also ValueError)    no API key, unknown region, bad base URL
+    ├── ValidationError (also ValueError)       a request the API would reject; nothing was sent
+    ├── UploadError                             a local file could not be put in temporary storage
+    ├── APIError                                the server answered with an error, or did not answer
+    │   ├── APIConnectionError                  no HTTP answer (refused, reset, DNS)
+    │   │   └── APITimeoutError (also TimeoutError)
+    │   └── APIStatusError                      an HTTP error answer: status_code, code, request_id
+    │       ├── BadRequestError                 400 InvalidParameter and friends
+    │       │   └── ContentModerationError      400 DataInspectionFailed: the server's content check
+    │       ├── AuthenticationError             401 InvalidApiKey (often: key of the other region)
+    │       ├── PermissionDeniedError           403 AccessDenied, model not activated
+    │       ├── NotFoundError                   404 ModelNotFound
+    │       ├── RateLimitError                  429 Throttling*: transient, clears on its own
+    │       ├── QuotaError                      billing: Arrearage, free tier used up
+    │       └── ServerError                     5xx
+    └── TaskError                               a task ended without a video: task_id, status
+        ├── TaskFailedError                     FAILED, with the server's code and message
+        ├── TaskCanceledError                   CANCELED
+        ├── TaskUnknownError                    UNKNOWN: the id is unknown or older than 24 h
+        └── WaitTimeoutError (also TimeoutError) our wait gave up; the task may still be running
+
+Each message says what to do next. No error ever holds the API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ContentModerationError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaError",
+    "RateLimitError",
+    "ServerError",
+    "TaskCanceledError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskUnknownError",
+    "UploadError",
+    "ValidationError",
+    "VaceError",
+    "WaitTimeoutError",
+    "api_error_from_response",
+]
+
+
+class VaceError(Exception):
+    """Base of every error raised by wanvace-widgets."""
+
+
+class ConfigurationError(VaceError, ValueError):
+    """The client cannot be set up as asked (no key, unknown region, bad base URL)."""
+
+
+class ValidationError(VaceError, ValueError):
+    """A request that the API would reject; raised before anything is sent or paid for.
+
+    ``field`` is the request's attribute name, ``api_field`` the API's name for it.
+    """
+
+    def __init__(self, field: str, value: Any, rule: str, *, api_field: str | None = None):
+        self.field = field
+        self.value = value
+        self.rule = rule
+        self.api_field = api_field or field
+        super().__init__(f"{field}={_short(value)}: {rule}")
+
+
+class UploadError(VaceError):
+    """A local file could not be put in DashScope's temporary storage."""
+
+
+class APIError(VaceError):
+    """The server answered with an error, or did not answer at all.
+
+    ``host`` and ``region`` say where the request went, so a wrong-region key is easy to spot.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        request_id: str | None = None,
+        host: str | None = None,
+        region: str | None = None,
+    ):
+        self.message = message
+        self.code = code
+        self.request_id = request_id
+        self.host = host
+        self.region = region
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        parts = [f"{self.code}: {self.message}" if self.code else self.message]
+        if self.host:
+            region = f", region {self.region}" if self.region else ""
+            parts.append(f"(host {self.host}{region})")
+        if self.request_id:
+            parts.append(f"[request_id {self.request_id}]")
+        hint = self.hint()
+        if hint:
+            parts.append(f"— {hint}")
+        return " ".join(parts)
+
+    def hint(self) -> str:
+        """One line on what to do next; empty when there is nothing useful to say."""
+        return ""
+
+
+class APIConnectionError(APIError):
+    """No HTTP answer: the connection was refused, reset or never made."""
+
+    def hint(self) -> str:
+        return "check the network or the base URL; polling retries this by itself"
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The server did not answer in time."""
+
+
+class APIStatusError(APIError):
+    """An HTTP error answer with DashScope's body (code, message, request_id)."""
+
+    def __init__(self, message: str, *, status_code: int, **kwargs: Any):
+        self.status_code = status_code
+        super().__init__(message, **kwargs)
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected a parameter."""
+
+    def hint(self) -> str:
+        return "fix the named parameter; nothing was billed"
+
+
+class ContentModerationError(BadRequestError):
+    """400 DataInspectionFailed: the server's content check refused the prompt or media."""
+
+    def hint(self) -> str:
+        return (
+            "the server's content check refused the prompt or one of the images/videos; "
+            "it runs server-side and says no more; change the input rather than resubmitting it"
+        )
+
+
+class AuthenticationError(APIStatusError):
+    """401 InvalidApiKey: no key, a wrong key, or a key of the other region."""
+
+    def hint(self) -> str:
+        other = {"intl": "cn", "cn": "intl"}.get(self.region or "")
+        if other:
+            return (
+                f"keys are bound to a region: if this key was made for region {other!r}, "
+                f"use VaceClient(region={other!r})"
+            )
+        return "check DASHSCOPE_API_KEY and that the key belongs to this host's region"
+
+
+class PermissionDeniedError(APIStatusError):
+    """403 AccessDenied: the model is not activated for the account, or access is refused."""
+
+    def hint(self) -> str:
+        return "activate the model for this account in Model Studio, or check the workspace"
+
+
+class NotFoundError(APIStatusError):
+    """404 ModelNotFound: the model does not exist in this region."""
+
+    def hint(self) -> str:
+        return "wan2.1-vace-plus is served in region 'intl', wanx2.1-vace-plus in region 'cn'"
+
+
+class RateLimitError(APIStatusError):
+    """429 Throttling: too many requests or tasks at once; it clears on its own."""
+
+    def hint(self) -> str:
+        return "wait a little; the account allows 2 submits per second and 2 running tasks"
+
+
+class QuotaError(APIStatusError):
+    """Billing: the account is in arrears or its free quota is used up."""
+
+    def hint(self) -> str:
+        return "top up the account or turn off 'free tier only' in Model Studio"
+
+
+class ServerError(APIStatusError):
+    """5xx: the server failed."""
+
+    def hint(self) -> str:
+        return "a server-side failure; try again later"
+
+
+class TaskError(VaceError):
+    """A task ended without a video.
+
+    ``status`` is the final status the server reported; ``code`` and ``message`` are the
+    server's, when it gave them.
+    """
+
+    def __init__(
+        self,
+        task_id: str | None,
+        status: str,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        request_id: str | None = None,
+    ):
+        self.task_id = task_id
+        self.status = status
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        text = f"task {self.task_id} ended {self.status}"
+        details = ": ".join(part for part in (self.code, self.message) if part)
+        if details:
+            text += f": {details}"
+        return text
+
+
+class TaskFailedError(TaskError):
+    """FAILED: the server could not make the video (failed tasks are not billed)."""
+
+
+class TaskCanceledError(TaskError):
+    """CANCELED: the task was cancelled while PENDING."""
+
+
+class TaskUnknownError(TaskError):
+    """UNKNOWN: the server does not know the id, or it is older than 24 hours."""
+
+    def _describe(self) -> str:
+        return (
+            f"task {self.task_id} is UNKNOWN to the server: the id is wrong, belongs to another "
+            "region, or is older than 24 hours (results are kept for 24 hours)"
+        )
+
+
+class WaitTimeoutError(TaskError, TimeoutError):
+    """Our wait gave up. The task itself may still be running on the server."""
+
+    def __init__(self, task_id: str | None, status: str, timeout: float):
+        self.timeout = timeout
+        super().__init__(task_id, status)
+
+    def _describe(self) -> str:
+        return (
+            f"stopped waiting for task {self.task_id} after {self.timeout:g} s while it was "
+            f"{self.status}; it may still be running on the server: resume with "
+            f"client.attach({self.task_id!r}) and wait again"
+        )
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+}
+
+_QUOTA_CODES = ("Arrearage", "AllocationQuota.FreeTierOnly", "Throttling.AllocationQuota")
+_MODERATION_CODES = ("DataInspectionFailed", "data_inspection_failed")
+
+
+def api_error_from_response(
+    status_code: int,
+    body: Any,
+    *,
+    host: str | None = None,
+    region: str | None = None,
+) -> APIStatusError:
+    """The error for an HTTP error answer, picked by status and DashScope ``code``.
+
+    ``body`` is the decoded JSON (or anything else, when the server sent no JSON).
+    """
+    data = body if isinstance(body, dict) else {}
+    code = data.get("code") or None
+    message = data.get("message") or data.get("msg") or f"HTTP {status_code}"
+    request_id = data.get("request_id") or None
+    if code and any(code.startswith(q) for q in _QUOTA_CODES):
+        cls: type[APIStatusError] = QuotaError
+    elif code and any(m in code for m in _MODERATION_CODES):
+        cls = ContentModerationError
+    elif status_code >= 500:
+        cls = ServerError
+    else:
+        cls = _BY_STATUS.get(status_code, APIStatusError)
+    return cls(
+        str(message),
+        status_code=status_code,
+        code=code,
+        request_id=request_id,
+        host=host,
+        region=region,
+    )
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
