@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from . import contract as c
@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 #: A media input: an http(s) or oss:// URL, a local path, or the file's bytes.
-Media = Union[str, os.PathLike, bytes]  # noqa: UP007 (a runtime alias; | fails on 3.10)
+Media = str | os.PathLike | bytes
 
 _REMOTE_SCHEMES = ("http", "https", "oss")
 _KIND_EXTENSIONS = {
