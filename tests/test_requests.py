@@ -1,0 +1,501 @@
+"""The request models: every documented rule, the payload shape, and the seed example."""
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import wanvace_widgets as wv
+from tests.vace_schema import SCHEMAS, cross_field_problems
+
+SEED_FILE = (
+    Path(__file__).resolve().parents[2] / "shared/reference/seed-wan2.1-vace-plus-request.txt"
+)
+IMG = "https://example.com/a.png"
+IMG2 = "https://example.com/b.png"
+VID = "https://example.com/v.mp4"
+
+
+def _seed_body() -> dict:
+    text = SEED_FILE.read_text()
+    return json.loads(re.search(r"--data '(\{.*?\})'", text, re.S).group(1))
+
+
+def test_seed_example_round_trips_exactly():
+    seed = _seed_body()
+    request = wv.ImageReference(
+        prompt=seed["input"]["prompt"],
+        ref_images=seed["input"]["ref_images_url"],
+        obj_or_bg=["obj", "bg"],
+        size="1280*720",
+        prompt_extend=True,
+    )
+    assert request.to_payload("wan2.1-vace-plus") == seed
+    assert wv.VaceRequest.from_payload(seed) == request
+
+
+# -- shared fields -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prompt", ["", "   ", None, "x" * 801])
+def test_bad_prompt_is_rejected(prompt):
+    with pytest.raises(wv.ValidationError) as err:
+        wv.VideoOutpainting(prompt=prompt, video=VID)
+    assert err.value.field == "prompt" and err.value.api_field == "prompt"
+
+
+def test_prompt_of_800_characters_is_accepted_and_over_says_it_would_be_cut():
+    assert wv.VideoOutpainting(prompt="字" * 800, video=VID).prompt == "字" * 800
+    with pytest.raises(wv.ValidationError, match="801 characters.*first 800"):
+        wv.VideoOutpainting(prompt="a" * 801, video=VID)
+
+
+@pytest.mark.parametrize("seed", [-1, 2147483648, 1.5, True, "7"])
+def test_bad_seed_is_rejected(seed):
+    with pytest.raises(wv.ValidationError, match="seed"):
+        wv.VideoOutpainting(prompt="p", video=VID, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [0, 2147483647])
+def test_seed_edges_are_accepted(seed):
+    body = wv.VideoOutpainting(prompt="p", video=VID, seed=seed).to_payload("wan2.1-vace-plus")
+    assert body["parameters"]["seed"] == seed
+
+
+@pytest.mark.parametrize("attr", ["prompt_extend", "watermark"])
+def test_flags_must_be_booleans(attr):
+    with pytest.raises(wv.ValidationError, match=attr):
+        wv.VideoOutpainting(prompt="p", video=VID, **{attr: "yes"})
+
+
+def test_unset_fields_are_left_out_so_api_defaults_apply():
+    body = wv.VideoOutpainting(prompt="p", video=VID).to_payload("wan2.1-vace-plus")
+    assert body == {
+        "model": "wan2.1-vace-plus",
+        "input": {"function": "video_outpainting", "prompt": "p", "video_url": VID},
+    }
+
+
+@pytest.mark.parametrize(
+    "url, rule",
+    [
+        ("https://example.com/图片.png", "Chinese"),
+        ("ftp://example.com/a.png", "ftp"),
+        ("https://", "complete"),
+        ("picture.gif", "jpg/jpeg/png"),
+        ("", "URL"),
+    ],
+)
+def test_bad_media_values_are_rejected(url, rule):
+    with pytest.raises(wv.ValidationError, match=rule):
+        wv.ImageReference(prompt="p", ref_images=[url])
+
+
+def test_local_paths_and_bytes_are_kept_for_the_client_to_upload(tmp_path):
+    local = tmp_path / "subject.png"
+    request = wv.ImageReference(
+        prompt="p", ref_images=[local, b"\x89PNG", IMG], obj_or_bg=["obj", "obj", "bg"]
+    )
+    items = request.media_inputs()
+    assert [(m.field, m.api_field, m.index, m.is_local) for m in items] == [
+        ("ref_images", "ref_images_url", 0, True),
+        ("ref_images", "ref_images_url", 1, True),
+        ("ref_images", "ref_images_url", 2, False),
+    ]
+    uploaded = request.with_media(
+        {("ref_images", 0): "oss://x/a.png", ("ref_images", 1): "oss://x/b.png"}
+    )
+    assert uploaded.to_payload("m")["input"]["ref_images_url"] == [
+        "oss://x/a.png",
+        "oss://x/b.png",
+        IMG,
+    ]
+    assert request.summary()["ref_images"] == [str(local), "<4 bytes>", IMG]
+    with pytest.raises(wv.ValidationError, match="bytes"):
+        request.to_payload("m")
+
+
+def test_local_video_needs_mp4():
+    with pytest.raises(wv.ValidationError, match="mp4"):
+        wv.VideoOutpainting(prompt="p", video="clip.mov")
+
+
+# -- image_reference ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [0, 4])
+def test_reference_image_count_outside_1_to_3_is_rejected(count):
+    with pytest.raises(wv.ValidationError, match="1 to 3"):
+        wv.ImageReference(prompt="p", ref_images=[IMG] * count, obj_or_bg=["obj"] * count)
+
+
+def test_one_image_needs_no_tags_three_images_do():
+    assert wv.ImageReference(prompt="p", ref_images=[IMG]).obj_or_bg is None
+    with pytest.raises(wv.ValidationError, match="obj_or_bg.*required with 3"):
+        wv.ImageReference(prompt="p", ref_images=[IMG] * 3)
+    ok = wv.ImageReference(prompt="p", ref_images=[IMG] * 3, obj_or_bg=["obj", "obj", "bg"])
+    assert ok.to_payload("m")["parameters"]["obj_or_bg"] == ["obj", "obj", "bg"]
+
+
+@pytest.mark.parametrize(
+    "tags, rule",
+    [(["obj"], "2 entries"), (["bg", "bg"], "at most one 'bg'"), (["obj", "fg"], "'fg'")],
+)
+def test_obj_or_bg_rules(tags, rule):
+    with pytest.raises(wv.ValidationError, match=rule) as err:
+        wv.ImageReference(prompt="p", ref_images=[IMG, IMG2], obj_or_bg=tags)
+    assert err.value.api_field == "obj_or_bg"
+
+
+@pytest.mark.parametrize("size", ["1280x720", "1920*1080", "", 720])
+def test_sizes_outside_the_five_are_rejected(size):
+    with pytest.raises(wv.ValidationError, match="size"):
+        wv.ImageReference(prompt="p", ref_images=[IMG], size=size)
+
+
+def test_duration_is_fixed_at_5():
+    assert wv.ImageReference(prompt="p", ref_images=[IMG], duration=5).duration == 5
+    with pytest.raises(wv.ValidationError, match="fixed at 5"):
+        wv.ImageReference(prompt="p", ref_images=[IMG], duration=4)
+
+
+# -- video_repainting --------------------------------------------------------------------
+
+
+def test_repainting_requires_video_and_control_condition():
+    with pytest.raises(wv.ValidationError, match="video.*required"):
+        wv.VideoRepainting(prompt="p", control_condition="depth")
+    with pytest.raises(wv.ValidationError, match="control_condition.*required"):
+        wv.VideoRepainting(prompt="p", video=VID)
+
+
+@pytest.mark.parametrize("cond", ["posebodyface", "posebody", "depth", "scribble"])
+def test_repainting_accepts_its_four_conditions(cond):
+    body = wv.VideoRepainting(
+        prompt="p", video=VID, control_condition=cond, ref_image=IMG
+    ).to_payload("m")
+    assert body["parameters"]["control_condition"] == cond
+    assert body["input"]["ref_images_url"] == [IMG]
+
+
+@pytest.mark.parametrize(
+    "strength, ok", [(0.0, True), (1.0, True), (-0.01, False), (1.01, False), (float("nan"), False)]
+)
+def test_repainting_strength_range(strength, ok):
+    def make():
+        return wv.VideoRepainting(
+            prompt="p", video=VID, control_condition="depth", strength=strength
+        )
+
+    if ok:
+        assert make().strength == strength
+    else:
+        with pytest.raises(wv.ValidationError, match="strength"):
+            make()
+
+
+# -- video_edit --------------------------------------------------------------------------
+
+
+def test_edit_needs_exactly_one_mask():
+    with pytest.raises(wv.ValidationError, match="exactly one"):
+        wv.VideoEdit(prompt="p", video=VID)
+    with pytest.raises(wv.ValidationError, match="exactly one"):
+        wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, mask_video=VID)
+    assert wv.VideoEdit(prompt="p", video=VID, mask_video=VID).mask_video == VID
+
+
+def test_edit_mask_fields_go_where_the_reference_puts_them():
+    body = wv.VideoEdit(
+        prompt="p",
+        video=VID,
+        mask_image=IMG,
+        mask_frame_id=3,
+        mask_type="tracking",
+        expand_ratio=0.1,
+        expand_mode="bbox",
+        control_condition="depth",
+        size="960*960",
+    ).to_payload("m")
+    assert body["input"]["mask_frame_id"] == 3 and body["input"]["mask_image_url"] == IMG
+    assert body["parameters"] == {
+        "control_condition": "depth",
+        "mask_type": "tracking",
+        "expand_ratio": 0.1,
+        "expand_mode": "bbox",
+        "size": "960*960",
+    }
+
+
+@pytest.mark.parametrize(
+    "frame, ok", [(1, True), (81, True), (0, False), (-1, False), (1.0, False)]
+)
+def test_edit_mask_frame_id_counts_from_1(frame, ok):
+    def make():
+        return wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, mask_frame_id=frame)
+
+    if ok:
+        assert make().mask_frame_id == frame
+    else:
+        with pytest.raises(wv.ValidationError, match="mask_frame_id"):
+            make()
+
+
+def test_edit_control_condition_allows_only_two():
+    with pytest.raises(wv.ValidationError, match="'posebodyface' or 'depth'"):
+        wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, control_condition="scribble")
+
+
+@pytest.mark.parametrize(
+    "attr, value", [("mask_frame_id", 2), ("mask_type", "fixed"), ("expand_ratio", 0.1)]
+)
+def test_image_mask_options_are_refused_with_a_mask_video(attr, value):
+    with pytest.raises(wv.ValidationError, match="only with mask_image"):
+        wv.VideoEdit(prompt="p", video=VID, mask_video=VID, **{attr: value})
+
+
+def test_expand_options_need_tracking():
+    with pytest.raises(wv.ValidationError, match="tracking"):
+        wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, mask_type="fixed", expand_ratio=0.2)
+    with pytest.raises(wv.ValidationError, match="expand_ratio"):
+        wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, expand_ratio=1.5)
+    with pytest.raises(wv.ValidationError, match="expand_mode"):
+        wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, expand_mode="circle")
+
+
+# -- video_extension ---------------------------------------------------------------------
+
+
+def test_extension_needs_a_frame_or_clip():
+    with pytest.raises(wv.ValidationError, match="at least one"):
+        wv.VideoExtension(prompt="p")
+    body = wv.VideoExtension(prompt="p", first_clip=VID, last_clip=VID).to_payload("m")
+    assert body["input"]["first_clip_url"] == VID and body["input"]["last_clip_url"] == VID
+
+
+def test_extension_motion_video_needs_a_control_condition_and_vice_versa():
+    with pytest.raises(wv.ValidationError, match="control_condition.*required"):
+        wv.VideoExtension(prompt="p", first_frame=IMG, video=VID)
+    with pytest.raises(wv.ValidationError, match="only with a motion video"):
+        wv.VideoExtension(prompt="p", first_frame=IMG, control_condition="depth")
+    ok = wv.VideoExtension(prompt="p", first_frame=IMG, video=VID, control_condition="posebodyface")
+    assert ok.to_payload("m")["parameters"] == {"control_condition": "posebodyface"}
+
+
+# -- video_outpainting -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("side", ["top_scale", "bottom_scale", "left_scale", "right_scale"])
+@pytest.mark.parametrize("value, ok", [(1.0, True), (2.0, True), (0.99, False), (2.01, False)])
+def test_outpainting_scales_range(side, value, ok):
+    def make():
+        return wv.VideoOutpainting(prompt="p", video=VID, **{side: value})
+
+    if ok:
+        assert make().to_payload("m")["parameters"][side] == value
+    else:
+        with pytest.raises(wv.ValidationError, match=side):
+            make()
+
+
+def test_from_payload_rejects_unknown_function():
+    with pytest.raises(wv.ValidationError, match="function"):
+        wv.VaceRequest.from_payload(
+            {"model": "m", "input": {"function": "text2video", "prompt": "p"}}
+        )
+
+
+def test_validation_error_names_field_value_and_rule():
+    with pytest.raises(wv.ValidationError) as err:
+        wv.VideoRepainting(prompt="p", video=VID, control_condition="canny")
+    e = err.value
+    assert (e.field, e.value) == ("control_condition", "canny")
+    assert "must be one of 'posebodyface', 'posebody', 'depth' or 'scribble'" in str(e)
+    assert isinstance(e, ValueError) and isinstance(e, wv.VaceError)
+
+
+# -- property tests ------------------------------------------------------------------------
+
+urls = st.builds(
+    lambda host, name, ext: f"https://{host}.example.com/{name}{ext}",
+    st.sampled_from(["cdn", "media"]),
+    st.text("abcdef0123", min_size=1, max_size=8),
+    st.sampled_from([".png", ".jpg"]),
+)
+videos = st.builds(
+    lambda n: f"oss://dashscope-instant/x/{n}.mp4", st.text("abc123", min_size=1, max_size=6)
+)
+prompts = st.text(min_size=1, max_size=800).filter(lambda s: s.strip())
+common = {
+    "prompt": prompts,
+    "seed": st.none() | st.integers(0, 2147483647),
+    "prompt_extend": st.none() | st.booleans(),
+    "watermark": st.none() | st.booleans(),
+}
+sizes = st.none() | st.sampled_from(["1280*720", "720*1280", "960*960", "832*1088", "1088*832"])
+unit = st.none() | st.floats(0, 1)
+scale = st.none() | st.floats(1, 2)
+
+
+@st.composite
+def image_references(draw):
+    refs = draw(st.lists(urls, min_size=1, max_size=3))
+    tags = draw(st.lists(st.just("obj"), min_size=len(refs), max_size=len(refs)))
+    if draw(st.booleans()):
+        tags[draw(st.integers(0, len(refs) - 1))] = "bg"
+    omit = len(refs) == 1 and draw(st.booleans())
+    return wv.ImageReference(
+        ref_images=refs,
+        obj_or_bg=None if omit else tags,
+        size=draw(sizes),
+        duration=draw(st.sampled_from([None, 5])),
+        **{k: draw(v) for k, v in common.items()},
+    )
+
+
+@st.composite
+def video_edits(draw):
+    use_image = draw(st.booleans())
+    tracking = draw(st.sampled_from([None, "tracking", "fixed"]))
+    image_opts = {}
+    if use_image:
+        image_opts = {
+            "mask_image": draw(urls),
+            "mask_frame_id": draw(st.none() | st.integers(1, 200)),
+            "mask_type": tracking,
+        }
+        if tracking != "fixed":
+            image_opts |= {
+                "expand_ratio": draw(unit),
+                "expand_mode": draw(st.none() | st.sampled_from(["hull", "bbox", "original"])),
+            }
+    return wv.VideoEdit(
+        video=draw(videos),
+        ref_image=draw(st.none() | urls),
+        mask_video=None if use_image else draw(videos),
+        control_condition=draw(st.none() | st.sampled_from(["posebodyface", "depth"])),
+        size=draw(sizes),
+        **image_opts,
+        **{k: draw(v) for k, v in common.items()},
+    )
+
+
+@st.composite
+def video_extensions(draw):
+    anchors = {
+        "first_frame": draw(st.none() | urls),
+        "last_frame": draw(st.none() | urls),
+        "first_clip": draw(st.none() | videos),
+        "last_clip": draw(st.none() | videos),
+    }
+    if not any(anchors.values()):
+        anchors["first_frame"] = draw(urls)
+    motion = draw(st.none() | videos)
+    cond = draw(st.sampled_from(["posebodyface", "depth"])) if motion else None
+    return wv.VideoExtension(
+        video=motion, control_condition=cond, **anchors, **{k: draw(v) for k, v in common.items()}
+    )
+
+
+valid_requests = st.one_of(
+    image_references(),
+    st.builds(
+        wv.VideoRepainting,
+        video=videos,
+        ref_image=st.none() | urls,
+        control_condition=st.sampled_from(["posebodyface", "posebody", "depth", "scribble"]),
+        strength=unit,
+        **common,
+    ),
+    video_edits(),
+    video_extensions(),
+    st.builds(
+        wv.VideoOutpainting,
+        video=videos,
+        top_scale=scale,
+        bottom_scale=scale,
+        left_scale=scale,
+        right_scale=scale,
+        **common,
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(valid_requests, st.sampled_from(["wan2.1-vace-plus", "wanx2.1-vace-plus"]))
+def test_every_valid_request_yields_a_payload_the_reference_accepts(request, model):
+    body = request.to_payload(model)
+    jsonschema.validate(body, SCHEMAS[request.function])
+    assert cross_field_problems(body) == []
+    assert wv.VaceRequest.from_payload(json.loads(json.dumps(body))) == request
+
+
+_ALWAYS_INVALID = [
+    ("seed", -5),
+    ("seed", 2**31),
+    ("prompt", "x" * 801),
+    ("prompt", " "),
+    ("watermark", 1),
+]
+#: per function, values that break one documented rule of that function
+INVALID_OVERRIDES = {
+    "image_reference": _ALWAYS_INVALID
+    + [
+        ("ref_images", ()),
+        ("ref_images", (IMG,) * 4),
+        ("obj_or_bg", ("bg", "bg", "bg")),
+        ("size", "1920*1080"),
+        ("duration", 10),
+        ("ref_images", ("https://例子.com/a.png",)),
+    ],
+    "video_repainting": _ALWAYS_INVALID
+    + [
+        ("strength", 1.5),
+        ("strength", -0.1),
+        ("control_condition", "canny"),
+        ("control_condition", None),
+        ("video", None),
+        ("ref_image", "file.gif"),
+    ],
+    "video_edit": _ALWAYS_INVALID
+    + [
+        ("control_condition", "scribble"),
+        ("video", None),
+        ("mask_image", None),
+        ("mask_frame_id", 0),
+        ("size", "1*1"),
+        ("video", "https://例子.com/v.mp4"),
+    ],
+    "video_extension": _ALWAYS_INVALID
+    + [
+        ("control_condition", "posebody"),
+        ("duration", 3),
+        ("first_frame", "frame.mp4"),
+    ],
+    "video_outpainting": _ALWAYS_INVALID
+    + [
+        ("top_scale", 2.5),
+        ("left_scale", 0.5),
+        ("video", None),
+        ("duration", 6),
+    ],
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_generated_invalid_values_are_always_rejected(data):
+    base = data.draw(valid_requests)
+    field, value = data.draw(st.sampled_from(INVALID_OVERRIDES[base.function]))
+    kwargs = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    if field == "mask_image" and base.mask_image is None:
+        kwargs["mask_image"] = IMG  # both masks given: also invalid
+    else:
+        kwargs[field] = value
+    with pytest.raises(wv.ValidationError):
+        type(base)(**kwargs)
