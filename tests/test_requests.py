@@ -499,3 +499,9 @@ def test_generated_invalid_values_are_always_rejected(data):
         kwargs[field] = value
     with pytest.raises(wv.ValidationError):
         type(base)(**kwargs)
+
+
+def test_a_single_image_or_tag_is_taken_as_a_list_of_one():
+    request = wv.ImageReference(prompt="p", ref_images=IMG, obj_or_bg="obj")
+    assert request.ref_images == (IMG,) and request.obj_or_bg == ("obj",)
+    assert request.to_payload("m")["input"]["ref_images_url"] == [IMG]

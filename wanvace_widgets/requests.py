@@ -82,6 +82,7 @@ class _ApiField:
     api_name: str
     media_kind: str | None = None
     as_list: bool = False  # a single value sent as a one-element list (ref_images_url)
+    many: bool = False  # a list field; a single value given for it is taken as a list of one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,8 +113,10 @@ class VaceRequest:
     def __post_init__(self) -> None:
         for spec in self._all_fields():
             value = getattr(self, spec.attr)
-            if isinstance(value, list):
+            if isinstance(value, (list, tuple)):
                 object.__setattr__(self, spec.attr, tuple(value))
+            elif spec.many and value is not None:
+                object.__setattr__(self, spec.attr, (value,))
         self._check_common()
         self._check_media()
         self._check()
@@ -308,8 +311,8 @@ class ImageReference(VaceRequest):
 
     function: ClassVar[str] = "image_reference"
     _fields: ClassVar[tuple[_ApiField, ...]] = (
-        _ApiField("ref_images", "input", "ref_images_url", "image"),
-        _ApiField("obj_or_bg", "parameters", "obj_or_bg"),
+        _ApiField("ref_images", "input", "ref_images_url", "image", many=True),
+        _ApiField("obj_or_bg", "parameters", "obj_or_bg", many=True),
         _ApiField("size", "parameters", "size"),
         _ApiField("duration", "parameters", "duration"),
     )
