@@ -1,0 +1,207 @@
+"""Reading and writing images and videos with PyAV, numpy and Pillow.
+
+The client probes local files before uploading them (a bad file is refused before it
+costs anything), the widgets make small previews, and the emulator decodes inputs and
+encodes its results here. Videos are written as H.264 yuv420p MP4 with the index at the
+front, which every browser plays while it loads.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+from PIL import Image
+
+from .errors import VaceError
+
+__all__ = [
+    "MediaInfo",
+    "MediaReadError",
+    "encode_image",
+    "encode_mp4",
+    "overlay_mask",
+    "probe",
+    "read_image",
+    "read_video",
+    "thumbnail",
+]
+
+Source = bytes | str | Path
+
+_IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpeg", "BMP": "bmp", "TIFF": "tiff", "WEBP": "webp"}
+
+
+class MediaReadError(VaceError, ValueError):
+    """The data is not an image or video we can read."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What a file is: kind ``image`` or ``video``, its size and, for videos, timing."""
+
+    kind: str
+    format: str
+    codec: str
+    width: int
+    height: int
+    fps: float | None
+    duration_s: float | None
+    frames: int | None
+    size_bytes: int
+
+
+def _open_bytes(source: Source) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise MediaReadError(f"cannot read {source}: {exc.strerror or exc}") from exc
+
+
+def probe(source: Source) -> MediaInfo:
+    """Describe an image or video from its header (frames are counted only when needed)."""
+    data = _open_bytes(source)
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            fmt = _IMAGE_FORMATS.get(img.format or "")
+            if fmt:
+                w, h = img.size
+                return MediaInfo("image", fmt, fmt, w, h, None, None, 1, len(data))
+    except Exception:  # noqa: BLE001 - not an image: try it as a video below
+        pass
+    try:
+        with av.open(io.BytesIO(data)) as container:
+            if not container.streams.video:
+                raise MediaReadError("the file has no video stream")
+            stream = container.streams.video[0]
+            if not stream.codec_context.width or container.format.name.endswith("_pipe"):
+                raise MediaReadError("a damaged or unsupported file")
+            fps = float(stream.average_rate or stream.guessed_rate or 0) or None
+            duration = None
+            if stream.duration is not None and stream.time_base:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration:
+                duration = container.duration / av.time_base
+            frames = stream.frames or sum(1 for _ in container.demux(stream) if _.size)
+            fmt = container.format.name.split(",")[0]
+            if "mp4" in container.format.name:
+                fmt = "mp4"
+            return MediaInfo(
+                "video",
+                fmt,
+                stream.codec_context.name,
+                stream.codec_context.width,
+                stream.codec_context.height,
+                fps,
+                duration,
+                frames,
+                len(data),
+            )
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds
+        raise MediaReadError(
+            "not a readable image (JPG, PNG, BMP, TIFF, WEBP) or video (MP4)"
+        ) from exc
+
+
+def read_image(source: Source) -> np.ndarray:
+    """The image as an RGB ``uint8`` array of shape (height, width, 3)."""
+    try:
+        with Image.open(io.BytesIO(_open_bytes(source))) as img:
+            return np.asarray(img.convert("RGB"))
+    except MediaReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise MediaReadError("not a readable image") from exc
+
+
+def read_video(source: Source, max_seconds: float | None = None) -> tuple[list[np.ndarray], float]:
+    """Decoded RGB frames (up to ``max_seconds``) and the frame rate."""
+    try:
+        with av.open(io.BytesIO(_open_bytes(source))) as container:
+            stream = container.streams.video[0]
+            fps = float(stream.average_rate or stream.guessed_rate or 30)
+            limit = None if max_seconds is None else max(1, round(max_seconds * fps))
+            frames = []
+            for frame in container.decode(stream):
+                frames.append(frame.to_ndarray(format="rgb24"))
+                if limit is not None and len(frames) >= limit:
+                    break
+    except MediaReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise MediaReadError("not a readable video") from exc
+    if not frames:
+        raise MediaReadError("the video has no frames")
+    return frames, fps
+
+
+def encode_mp4(frames: Iterable[np.ndarray], fps: float, out: Path | None = None) -> bytes:
+    """Encode RGB frames as a browser-playable H.264 MP4 (odd sizes are cropped by 1 px)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "out.mp4"  # +faststart rewrites the file: it needs a real path
+        _write_mp4(frames, fps, target)
+        data = target.read_bytes()
+    if out is not None:
+        Path(out).write_bytes(data)
+    return data
+
+
+def _write_mp4(frames: Iterable[np.ndarray], fps: float, target: Path) -> None:
+    with av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as container:
+        stream = None
+        for rgb in frames:
+            h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
+            if stream is None:
+                stream = container.add_stream("h264", rate=Fraction(fps).limit_denominator(1000))
+                stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+                stream.options = {"preset": "ultrafast", "crf": "26"}
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
+            container.mux(stream.encode(frame))
+        if stream is None:
+            raise ValueError("no frames to encode")
+        container.mux(stream.encode())
+
+
+def encode_image(array: np.ndarray, format: str = "png") -> bytes:
+    """Encode an RGB array as PNG or JPEG bytes."""
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format=format.upper().replace("JPG", "JPEG"), quality=85)
+    return buffer.getvalue()
+
+
+def thumbnail(source: Source, max_side: int = 320, frame: int = 1) -> bytes:
+    """A small JPEG preview of an image, or of a video's ``frame`` (1-based)."""
+    info = probe(source)
+    if info.kind == "image":
+        rgb = read_image(source)
+    else:
+        frames, _ = read_video(source, max_seconds=(frame + 1) / (info.fps or 30))
+        rgb = frames[min(frame, len(frames)) - 1]
+    img = Image.fromarray(rgb)
+    img.thumbnail((max_side, max_side))
+    buffer = io.BytesIO()
+    img.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def overlay_mask(
+    frame_rgb: np.ndarray, mask_rgb: np.ndarray, color: tuple[int, int, int] = (255, 0, 90),
+    alpha: float = 0.55,
+) -> np.ndarray:
+    """Tint the pixels a mask marks for editing (white), so its polarity can be seen."""
+    if frame_rgb.shape[:2] != mask_rgb.shape[:2]:
+        mask_rgb = np.asarray(
+            Image.fromarray(mask_rgb).resize((frame_rgb.shape[1], frame_rgb.shape[0]))
+        )
+    edit = mask_rgb.mean(axis=2) > 127
+    out = frame_rgb.astype(np.float32)
+    out[edit] = out[edit] * (1 - alpha) + np.array(color, np.float32) * alpha
+    return out.astype(np.uint8)
