@@ -1,0 +1,51 @@
+"""How an emulator behaves: region, keys, task timing, quotas and faults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import contract as c
+from ..regions import REGIONS
+from .clock import Clock, SystemClock
+from .faults import Faults
+
+__all__ = ["PROFILES", "EmulatorConfig"]
+
+#: task timing profiles: (seconds PENDING, seconds RUNNING)
+PROFILES = {"fast": (1.0, 2.0), "realistic": (20.0, 360.0), "instant": (0.0, 0.0)}
+
+
+@dataclass
+class EmulatorConfig:
+    """Settings of one emulator.
+
+    ``quota_policy`` says what a submit beyond ``max_concurrent`` live tasks gets: the
+    reference leaves it open (§14.10), so the default is the strict reading, ``"reject"``
+    (429 Throttling.RateQuota): a client that behaves under it behaves under either.
+    ``"queue"`` accepts the task and keeps it PENDING until a slot frees.
+    """
+
+    region: str = "intl"
+    api_keys: frozenset[str] | None = None  # None: any non-empty key is accepted
+    other_region_keys: frozenset[str] = frozenset()  # answered 401 like a wrong-region key
+    pending_s: float = PROFILES["fast"][0]
+    running_s: float = PROFILES["fast"][1]
+    quota_policy: str = "reject"
+    max_concurrent: int = c.CONCURRENT_TASKS
+    submits_per_second: int = c.SUBMITS_PER_SECOND
+    queries_per_second: int = c.QUERIES_PER_SECOND
+    public_base_url: str = "http://emulator.local"
+    upload_max_mb: int = 100
+    policy_ttl_s: int = 300
+    fetch_timeout_s: float = 5.0
+    clock: Clock = field(default_factory=SystemClock)
+    faults: Faults = field(default_factory=Faults)
+
+    @property
+    def model(self) -> str:
+        return REGIONS[self.region][1]
+
+    @classmethod
+    def profile(cls, name: str, **overrides: object) -> EmulatorConfig:
+        pending, running = PROFILES[name]
+        return cls(pending_s=pending, running_s=running, **overrides)

@@ -1,0 +1,182 @@
+"""Emulated tasks: their lifecycle on the emulator's clock, quotas, and the render job.
+
+A task is PENDING for ``pending_s`` (longer under the 'queue' policy while its key has
+``max_concurrent`` tasks running), then RUNNING for at least ``running_s`` and until its
+media are fetched, checked and rendered, then SUCCEEDED or FAILED. State is advanced
+lazily whenever the store is asked, so a manual clock drives it without sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .. import contract as c
+from .config import EmulatorConfig
+from .validation import ApiFailure, TaskFailure
+
+__all__ = ["EmulatedTask", "TaskStore", "format_time"]
+
+Renderer = Callable[["EmulatedTask"], Awaitable[tuple[bytes, float]]]
+
+
+def format_time(ts: float) -> str:
+    """DashScope's time format, to the millisecond, no zone."""
+    return datetime.fromtimestamp(ts).strftime(c.TIME_FORMAT)[:-3]
+
+
+@dataclass
+class EmulatedTask:
+    task_id: str
+    key: str
+    body: dict
+    submitted_at: float
+    status: str = c.PENDING
+    started_at: float | None = None
+    ended_at: float | None = None
+    code: str | None = None
+    message: str | None = None
+    video: bytes | None = None
+    video_duration: float | None = None
+    forced_failure: tuple[str, str] | None = None
+    job: asyncio.Task | None = field(default=None, repr=False)
+    job_done_at: float | None = None
+
+    @property
+    def function(self) -> str:
+        return self.body["input"]["function"]
+
+    @property
+    def live(self) -> bool:
+        return self.status in c.LIVE_STATUSES
+
+
+class TaskStore:
+    """Every task of one emulator, with per-key rate and concurrency quotas."""
+
+    def __init__(self, config: EmulatorConfig, renderer: Renderer):
+        self.config = config
+        self._render = renderer
+        self.tasks: dict[str, EmulatedTask] = {}
+        self._submits: dict[str, deque[float]] = defaultdict(deque)
+        self._queries: dict[str, deque[float]] = defaultdict(deque)
+
+    @property
+    def now(self) -> float:
+        return self.config.clock.now()
+
+    # -- quotas -----------------------------------------------------------------------
+
+    def _rate(self, window: dict[str, deque[float]], key: str, limit: int) -> None:
+        times, now = window[key], self.now
+        while times and times[0] <= now - 1.0:
+            times.popleft()
+        if len(times) >= limit:
+            raise ApiFailure(
+                429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."
+            )
+        times.append(now)
+
+    def count_query(self, key: str) -> None:
+        self._rate(self._queries, key, self.config.queries_per_second)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def submit(self, key: str, body: dict, failure: tuple[str, str] | None = None) -> EmulatedTask:
+        self.advance()
+        live = sum(1 for t in self.tasks.values() if t.key == key and t.live)
+        if self.config.quota_policy == "reject" and live >= self.config.max_concurrent:
+            raise ApiFailure(
+                429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."
+            )
+        self._rate(self._submits, key, self.config.submits_per_second)
+        task = EmulatedTask(str(uuid.uuid4()), key, body, self.now, forced_failure=failure)
+        self.tasks[task.task_id] = task
+        self.advance()
+        return task
+
+    def get(self, task_id: str) -> EmulatedTask | None:
+        self.advance()
+        task = self.tasks.get(task_id)
+        if task is None or self.now - task.submitted_at > c.TASK_RETENTION_S:
+            return None
+        return task
+
+    def cancel(self, task_id: str) -> None:
+        task = self.get(task_id)
+        if task is None or task.status != c.PENDING:
+            raise ApiFailure(
+                400,
+                "UnsupportedOperation",
+                "Failed to cancel the task, please confirm if the task is in PENDING status.",
+            )
+        task.status, task.ended_at = c.CANCELED, self.now
+
+    def advance(self) -> None:
+        """Move every task as far as the clock and its render job allow."""
+        now = self.now
+        for task in sorted(self.tasks.values(), key=lambda t: t.submitted_at):
+            if task.status == c.RUNNING:
+                self._maybe_finish(task, now)
+        for task in sorted(self.tasks.values(), key=lambda t: t.submitted_at):
+            if task.status == c.PENDING:
+                self._maybe_start(task, now)
+                if task.status == c.RUNNING:
+                    self._maybe_finish(task, now)
+
+    def _maybe_start(self, task: EmulatedTask, now: float) -> None:
+        ready = task.submitted_at + self.config.pending_s
+        if now < ready:
+            return
+        running = [t for t in self.tasks.values() if t.key == task.key and t.status == c.RUNNING]
+        if len(running) >= self.config.max_concurrent:
+            return
+        freed = [
+            t.ended_at
+            for t in self.tasks.values()
+            if t.key == task.key and t.ended_at is not None and t.started_at is not None
+        ]
+        slot_free = max((f for f in freed if f <= now), default=ready)
+        task.started_at = max(ready, min(slot_free, now))
+        task.status = c.RUNNING
+        task.job = self._start_job(task)
+
+    def _start_job(self, task: EmulatedTask) -> asyncio.Task | None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return None  # started on the next request, which runs on the loop
+        job = loop.create_task(self._run_job(task))
+        return job
+
+    async def _run_job(self, task: EmulatedTask) -> None:
+        try:
+            if task.forced_failure:
+                raise TaskFailure(*task.forced_failure)
+            task.video, task.video_duration = await self._render(task)
+        except TaskFailure as failure:
+            task.code, task.message = failure.code, failure.message
+        except Exception as exc:  # noqa: BLE001 - any render bug becomes a FAILED task
+            task.code, task.message = "InternalError.Algo", f"Rendering failed: {exc}"
+        task.job_done_at = self.now
+
+    def _maybe_finish(self, task: EmulatedTask, now: float) -> None:
+        if task.job is None:
+            task.job = self._start_job(task)
+        if task.job_done_at is None:
+            return
+        due = max(task.started_at + self.config.running_s, task.job_done_at)
+        if now < due:
+            return
+        task.ended_at = due
+        task.status = c.FAILED if task.code else c.SUCCEEDED
+
+    async def wait_idle(self) -> None:
+        """Wait until every started render job has finished (for tests)."""
+        jobs = [t.job for t in self.tasks.values() if t.job is not None and not t.job.done()]
+        if jobs:
+            await asyncio.gather(*jobs, return_exceptions=True)
