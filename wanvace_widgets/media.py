@@ -193,7 +193,9 @@ def thumbnail(source: Source, max_side: int = 320, frame: int = 1) -> bytes:
 
 
 def overlay_mask(
-    frame_rgb: np.ndarray, mask_rgb: np.ndarray, color: tuple[int, int, int] = (255, 0, 90),
+    frame_rgb: np.ndarray,
+    mask_rgb: np.ndarray,
+    color: tuple[int, int, int] = (255, 0, 90),
     alpha: float = 0.55,
 ) -> np.ndarray:
     """Tint the pixels a mask marks for editing (white), so its polarity can be seen."""

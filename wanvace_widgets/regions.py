@@ -58,7 +58,9 @@ def resolve_endpoint(
         return Endpoint(name or "intl", default_url, model or default_model)
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(f"base_url {base_url!r} must be an http(s) URL such as https://host")
+        raise ConfigurationError(
+            f"base_url {base_url!r} must be an http(s) URL such as https://host"
+        )
     cleaned = base_url.rstrip("/")
     if cleaned.endswith("/api/v1"):
         cleaned = cleaned[: -len("/api/v1")]

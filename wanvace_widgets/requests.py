@@ -582,4 +582,3 @@ def _describe_media(value: Any) -> Any:
 def _or(values: Sequence[str]) -> str:
     quoted = [repr(v) for v in values]
     return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
-

@@ -1,0 +1,63 @@
+"""Which service the widgets talk to when no client is given.
+
+One shared client per kernel, chosen from the environment at first use:
+
+1. ``WANVACE_BASE_URL`` set: that server (the emulator Binder's ``start`` runs, or a
+   workspace domain), with ``DASHSCOPE_API_KEY`` or a placeholder key for the emulator;
+2. else an API key found (``DASHSCOPE_API_KEY`` or a key file): the real DashScope in
+   ``WANVACE_REGION`` (default ``intl``);
+3. else the offline emulator, in-process: no port, no network, real MP4s.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .client import VaceClient, find_api_key
+
+__all__ = ["default_client", "emulator_client", "reset_default_client"]
+
+EMULATOR_LABEL = "offline emulator: synthesized locally, not Wan output"
+_EMULATOR_KEY = "emulator-key"
+_shared: VaceClient | None = None
+
+
+def default_client() -> VaceClient:
+    """The kernel's shared client (made on first call, from the environment)."""
+    global _shared
+    if _shared is None:
+        _shared = _client_from_environment()
+    return _shared
+
+
+def reset_default_client() -> None:
+    """Forget the shared client, e.g. after changing the environment in a notebook."""
+    global _shared
+    _shared = None
+
+
+def emulator_client(**client_options: object) -> VaceClient:
+    """A client backed by an in-process emulator with demo-speed tasks."""
+    import httpx
+
+    from .emulator import EmulatorConfig, create_app
+
+    app = create_app(EmulatorConfig())
+    return VaceClient(
+        base_url="http://emulator.local",
+        api_key=_EMULATOR_KEY,
+        transport=httpx.ASGITransport(app=app),
+        backend_label=EMULATOR_LABEL,
+        **client_options,
+    )
+
+
+def _client_from_environment() -> VaceClient:
+    base_url = os.environ.get("WANVACE_BASE_URL")
+    if base_url:
+        key = os.environ.get("DASHSCOPE_API_KEY") or _EMULATOR_KEY
+        label = EMULATOR_LABEL if key == _EMULATOR_KEY else None
+        return VaceClient(base_url=base_url, api_key=key, backend_label=label)
+    if find_api_key():
+        return VaceClient(region=os.environ.get("WANVACE_REGION", "intl"))
+    return emulator_client()

@@ -1,0 +1,80 @@
+"""How often to poll and how to back off: pure functions of the attempt number.
+
+The official SDK polls at 1, 1, 2, 2, 2, 4, 4, 4, 5, 5 … seconds. Our default starts at
+2 s and grows by 1.5 to the same 5 s ceiling: an early FAILED (a bad URL fails within
+seconds) is still seen within seconds, completion is seen as soon as with the SDK on
+average (the ceiling sets that), and a 20–60 s task costs fewer requests. A 5–10 minute
+task costs about 2 requests per 10 s, far below the 20 queries per second the account has.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+__all__ = ["PollPolicy", "QuotaPolicy", "RetryPolicy", "parse_retry_after"]
+
+
+def _jittered(base: float, jitter: float, rand: float) -> float:
+    return max(0.0, base * (1 + jitter * (2 * rand - 1)))
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Delays between status queries of one task; ``deadline`` bounds ``wait()`` by default."""
+
+    first_delay: float = 2.0
+    factor: float = 1.5
+    max_delay: float = 5.0
+    jitter: float = 0.1
+    deadline: float | None = None
+
+    def delay(self, attempt: int, rand: float | None = None) -> float:
+        """Seconds before query number ``attempt + 1`` (``attempt`` counts from 0)."""
+        base = min(self.first_delay * self.factor**attempt, self.max_delay)
+        return _jittered(base, self.jitter, random.random() if rand is None else rand)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries of idempotent requests (queries, cancel, list, upload policy).
+
+    Exponential backoff with jitter; a server's ``Retry-After`` wins, up to ``max_retry_after``.
+    """
+
+    max_retries: int = 4
+    base: float = 0.5
+    max_delay: float = 8.0
+    jitter: float = 0.25
+    max_retry_after: float = 60.0
+
+    def delay(
+        self, attempt: int, retry_after: float | None = None, rand: float | None = None
+    ) -> float:
+        if retry_after is not None:
+            return min(max(0.0, retry_after), self.max_retry_after)
+        base = min(self.base * 2**attempt, self.max_delay)
+        return _jittered(base, self.jitter, random.random() if rand is None else rand)
+
+
+@dataclass(frozen=True)
+class QuotaPolicy:
+    """The account's submit limits (reference §8.3), kept locally so no 429 reaches you."""
+
+    max_concurrent: int = 2
+    submits_per_second: int = 2
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: a number, or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,173 @@
+"""Local media → checked → DashScope temporary storage → ``oss://`` URL (reference §10).
+
+Every local file is checked first (format, size, sides, frame rate, clip lengths, mask
+resolution), so a file the server would refuse fails here, before any upload or submit.
+The upload POST goes to the storage host without the API key and is never retried
+mid-body; the policy request is an ordinary idempotent GET.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+
+from . import contract as c
+from .errors import UploadError, ValidationError
+from .media import MediaInfo, MediaReadError, probe
+from .requests import MediaInput, VaceRequest
+
+__all__ = ["check_local_media", "prepare_media"]
+
+#: an async GET with retries, provided by the client: (path, params) -> JSON body
+PolicyGetter = Callable[[str, dict], Awaitable[dict]]
+
+_IMAGE_FORMATS = {"png", "jpeg", "bmp", "tiff", "webp"}
+UPLOAD_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+
+
+def _fail(item: MediaInput, rule: str) -> ValidationError:
+    shown = f"<{len(item.value)} bytes>" if isinstance(item.value, bytes) else item.value
+    return ValidationError(item.field, shown, rule, api_field=item.api_field)
+
+
+def _read(item: MediaInput) -> bytes:
+    if isinstance(item.value, bytes):
+        return item.value
+    path = Path(os.fspath(item.value)).expanduser()
+    if not path.is_file():
+        raise _fail(item, f"no such file: {path}")
+    return path.read_bytes()
+
+
+def _check_one(item: MediaInput, data: bytes) -> MediaInfo:
+    try:
+        info = probe(data)
+    except MediaReadError as exc:
+        raise _fail(item, str(exc)) from exc
+    if item.kind in ("image", "mask_image"):
+        if info.kind != "image" or info.format not in _IMAGE_FORMATS:
+            raise _fail(item, "must be a JPG, PNG, BMP, TIFF or WEBP image")
+        if info.size_bytes > c.IMAGE_MAX_BYTES:
+            raise _fail(item, f"is {info.size_bytes / 2**20:.1f} MB; images may be at most 10 MB")
+        if item.kind == "image" and not all(
+            c.IMAGE_MIN_SIDE_PX <= s <= c.IMAGE_MAX_SIDE_PX for s in (info.width, info.height)
+        ):
+            raise _fail(
+                item,
+                f"is {info.width}x{info.height}; each side must be {c.IMAGE_MIN_SIDE_PX}–"
+                f"{c.IMAGE_MAX_SIDE_PX} px",
+            )
+        return info
+    if info.kind != "video" or info.format != "mp4":
+        raise _fail(item, "must be an MP4 video")
+    if info.size_bytes > c.VIDEO_MAX_BYTES:
+        raise _fail(item, f"is {info.size_bytes / 2**20:.1f} MB; videos may be at most 50 MB")
+    if (info.fps or 0) < c.VIDEO_MIN_FPS:
+        raise _fail(item, f"has {info.fps or 0:g} fps; at least {c.VIDEO_MIN_FPS} fps is needed")
+    return info
+
+
+def check_local_media(
+    request: VaceRequest,
+) -> dict[tuple[str, int | None], tuple[bytes, MediaInfo]]:
+    """Read and check every local media input; raise ValidationError on the first problem."""
+    checked = {}
+    for item in request.media_inputs():
+        if item.is_local:
+            data = _read(item)
+            checked[(item.field, item.index)] = (data, _check_one(item, data))
+    infos = {field: info for (field, _), (_, info) in checked.items()}
+    clips = [infos[f] for f in ("first_clip", "last_clip") if f in infos]
+    if len(clips) == 2 and sum(i.duration_s or 0 for i in clips) > c.CLIP_MAX_SECONDS + 0.05:
+        item = next(m for m in request.media_inputs() if m.field == "last_clip")
+        raise _fail(item, "first_clip and last_clip together may last at most 3 s")
+    mask = infos.get("mask_image") or infos.get("mask_video")
+    video = infos.get("video")
+    if mask and video and (mask.width, mask.height) != (video.width, video.height):
+        field = "mask_image" if "mask_image" in infos else "mask_video"
+        item = next(m for m in request.media_inputs() if m.field == field)
+        raise _fail(
+            item,
+            f"is {mask.width}x{mask.height} but the video is {video.width}x{video.height}; "
+            "the mask must have the video's resolution",
+        )
+    return checked
+
+
+def _filename(item: MediaInput, data: bytes, info: MediaInfo) -> str:
+    if not isinstance(item.value, bytes):
+        return Path(os.fspath(item.value)).name
+    ext = {"jpeg": ".jpg", "mp4": ".mp4"}.get(info.format, f".{info.format}")
+    return f"{item.kind}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
+
+
+async def prepare_media(
+    http: httpx.AsyncClient,
+    model: str,
+    get_policy: PolicyGetter,
+    request: VaceRequest,
+    on_upload: Callable[[str], None] | None = None,
+) -> tuple[VaceRequest, bool]:
+    """Check and upload local media; return the request with ``oss://`` URLs and whether
+    the resolve header is needed."""
+    checked = check_local_media(request)
+    uploaded: dict[str, str] = {}  # content hash -> oss URL: one upload per distinct file
+    replacements = {}
+    items = {(m.field, m.index): m for m in request.media_inputs()}
+    for key, (data, info) in checked.items():
+        digest = hashlib.sha256(data).hexdigest()
+        if digest not in uploaded:
+            if on_upload:
+                on_upload(items[key].field)
+            policy = await get_policy(c.UPLOADS_PATH, {"action": "getPolicy", "model": model})
+            name = _filename(items[key], data, info)
+            uploaded[digest] = await _post_file(http, policy.get("data") or {}, name, data)
+        replacements[key] = uploaded[digest]
+    if replacements:
+        request = request.with_media(replacements)
+    needs_header = any(
+        isinstance(m.value, str) and m.value.startswith(c.OSS_SCHEME)
+        for m in request.media_inputs()
+    )
+    return request, needs_header
+
+
+async def _post_file(http: httpx.AsyncClient, policy: dict, filename: str, data: bytes) -> str:
+    try:
+        limit = float(policy.get("max_file_size_mb") or 0)
+        key = f"{policy['upload_dir']}/{filename}"
+        form = {
+            "OSSAccessKeyId": policy["oss_access_key_id"],
+            "policy": policy["policy"],
+            "Signature": policy["signature"],
+            "key": key,
+            "x-oss-object-acl": policy["x_oss_object_acl"],
+            "x-oss-forbid-overwrite": policy["x_oss_forbid_overwrite"],
+            "success_action_status": "200",
+            "x-oss-content-type": mimetypes.guess_type(filename)[0] or "application/octet-stream",
+        }
+        host = policy["upload_host"]
+    except KeyError as exc:
+        raise UploadError(
+            f"the upload policy lacks {exc.args[0]!r}; cannot upload {filename}"
+        ) from exc
+    if limit and len(data) > limit * 2**20:
+        raise UploadError(f"{filename} is larger than the storage limit of {limit:g} MB")
+    try:
+        # no API key here: the storage host is another party (§10)
+        response = await http.post(
+            host, data=form, files={"file": (filename, data)}, timeout=UPLOAD_TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        raise UploadError(f"uploading {filename} failed: {type(exc).__name__}; try again") from exc
+    if response.status_code != 200:
+        detail = response.text[:200]
+        raise UploadError(
+            f"uploading {filename} was refused (HTTP {response.status_code}): {detail}"
+        )
+    return c.OSS_SCHEME + key
