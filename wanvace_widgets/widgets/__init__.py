@@ -1,0 +1,21 @@
+"""The widgets: one per VACE function, and a studio holding all five."""
+
+from .base import VaceWidget
+from .functions import (
+    ImageReferenceWidget,
+    VideoEditWidget,
+    VideoExtensionWidget,
+    VideoOutpaintingWidget,
+    VideoRepaintingWidget,
+)
+from .studio import VaceStudio
+
+__all__ = [
+    "ImageReferenceWidget",
+    "VaceStudio",
+    "VaceWidget",
+    "VideoEditWidget",
+    "VideoExtensionWidget",
+    "VideoOutpaintingWidget",
+    "VideoRepaintingWidget",
+]

@@ -1,0 +1,84 @@
+"""Playing a result inline, through the Jupyter server that shows the notebook.
+
+The browser must never need the emulator's or DashScope's address (Binder, remote
+servers): the video is played from the local copy the client downloaded, through the
+Jupyter server's ``/files/`` route. Only when no server can serve the file (no Jupyter
+server found, or the file is outside its root) is a small video embedded as bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+import ipywidgets as W
+
+__all__ = ["ResultPlayer", "served_url"]
+
+EMBED_LIMIT = 2 * 1024 * 1024
+
+
+def _servers() -> list[dict]:
+    try:
+        from jupyter_server.serverapp import list_running_servers
+    except ImportError:
+        return []
+    try:
+        return list(list_running_servers())
+    except Exception:  # noqa: BLE001 - a broken runtime dir must not break playback
+        return []
+
+
+def served_url(path: str | Path) -> str | None:
+    """The URL path under which a running Jupyter server serves ``path``, if any."""
+    path = Path(path).resolve()
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    for server in _servers():
+        root = Path(server.get("root_dir") or server.get("notebook_dir") or "/").resolve()
+        if root in path.parents:
+            base = prefix or server.get("base_url") or "/"
+            rel = path.relative_to(root).as_posix()
+            return f"{base.rstrip('/')}/files/{quote(rel)}"
+    return None
+
+
+class ResultPlayer(W.VBox):
+    """The result video, controls on, no autoplay, with a link to the local file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_class("wanvace-player")
+        self.path: Path | None = None
+
+    def show(self, path: Path | None, remote_url: str | None = None) -> None:
+        self.path = path
+        if path is None:
+            self.children = []
+            return
+        url = served_url(path)
+        link = f"<code>{html.escape(str(path))}</code>"
+        if url:
+            src = html.escape(url, quote=True)
+            video = W.HTML(
+                f"<video class='wanvace-result' src='{src}' controls preload='metadata' "
+                "style='max-width:100%;max-height:360px'></video>"
+            )
+            link = f"<a href='{src}' download>download</a> · saved as {link}"
+        elif path.stat().st_size <= EMBED_LIMIT:
+            video = W.Video(
+                value=path.read_bytes(),
+                format="mp4",
+                autoplay=False,
+                loop=False,
+                controls=True,
+                layout=W.Layout(max_width="100%"),
+            )
+            video.add_class("wanvace-result")
+        else:
+            video = W.HTML("<i>The video is too big to embed here; open the saved file.</i>")
+        if remote_url and remote_url.startswith("https://") and not url:
+            remote = html.escape(remote_url, quote=True)
+            link += f" · <a href='{remote}' target='_blank'>remote copy</a>"
+        self.children = [video, W.HTML(f"<span style='font-size:12px'>{link}</span>")]
