@@ -1,5 +1,7 @@
 """Jupyter widgets for Alibaba Cloud's Wan2.1 VACE video editing (``wan2.1-vace-plus``)."""
 
+from .backend import default_client, emulator_client
+from .client import VaceClient
 from .errors import (
     APIConnectionError,
     APIError,
@@ -23,6 +25,7 @@ from .errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from .polling import PollPolicy, QuotaPolicy, RetryPolicy
 from .regions import Endpoint, resolve_endpoint
 from .requests import (
     ImageReference,
@@ -32,6 +35,16 @@ from .requests import (
     VideoExtension,
     VideoOutpainting,
     VideoRepainting,
+)
+from .tasks import Task, TaskSnapshot
+from .widgets import (
+    ImageReferenceWidget,
+    VaceStudio,
+    VaceWidget,
+    VideoEditWidget,
+    VideoExtensionWidget,
+    VideoOutpaintingWidget,
+    VideoRepaintingWidget,
 )
 
 __version__ = "0.1.0"
@@ -47,25 +60,40 @@ __all__ = [
     "ContentModerationError",
     "Endpoint",
     "ImageReference",
+    "ImageReferenceWidget",
     "MediaInput",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollPolicy",
     "QuotaError",
+    "QuotaPolicy",
     "RateLimitError",
+    "RetryPolicy",
     "ServerError",
+    "Task",
     "TaskCanceledError",
     "TaskError",
     "TaskFailedError",
+    "TaskSnapshot",
     "TaskUnknownError",
     "UploadError",
+    "VaceClient",
     "VaceError",
     "VaceRequest",
+    "VaceStudio",
+    "VaceWidget",
     "ValidationError",
     "VideoEdit",
+    "VideoEditWidget",
     "VideoExtension",
+    "VideoExtensionWidget",
     "VideoOutpainting",
+    "VideoOutpaintingWidget",
     "VideoRepainting",
+    "VideoRepaintingWidget",
     "WaitTimeoutError",
     "__version__",
+    "default_client",
+    "emulator_client",
     "resolve_endpoint",
 ]

@@ -12,6 +12,7 @@ One shared client per kernel, chosen from the environment at first use:
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from .client import VaceClient, find_api_key
 
@@ -23,7 +24,11 @@ _shared: VaceClient | None = None
 
 
 def default_client() -> VaceClient:
-    """The kernel's shared client (made on first call, from the environment)."""
+    """The kernel's shared client (made on first call, from the environment).
+
+    Its results go to ``./wanvace-results`` beside the notebook, where the Jupyter server
+    can serve them to the inline player (``WANVACE_RESULTS`` overrides the folder).
+    """
     global _shared
     if _shared is None:
         _shared = _client_from_environment()
@@ -53,11 +58,12 @@ def emulator_client(**client_options: object) -> VaceClient:
 
 
 def _client_from_environment() -> VaceClient:
+    results = Path(os.environ.get("WANVACE_RESULTS") or Path.cwd() / "wanvace-results")
     base_url = os.environ.get("WANVACE_BASE_URL")
     if base_url:
         key = os.environ.get("DASHSCOPE_API_KEY") or _EMULATOR_KEY
         label = EMULATOR_LABEL if key == _EMULATOR_KEY else None
-        return VaceClient(base_url=base_url, api_key=key, backend_label=label)
+        return VaceClient(base_url=base_url, api_key=key, backend_label=label, results_dir=results)
     if find_api_key():
-        return VaceClient(region=os.environ.get("WANVACE_REGION", "intl"))
-    return emulator_client()
+        return VaceClient(region=os.environ.get("WANVACE_REGION", "intl"), results_dir=results)
+    return emulator_client(results_dir=results)
