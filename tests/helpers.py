@@ -1,0 +1,27 @@
+"""Helpers shared by the tests: constants and a client on an in-process emulator."""
+
+from __future__ import annotations
+
+import httpx
+
+from wanvace_widgets.client import VaceClient
+from wanvace_widgets.polling import PollPolicy, RetryPolicy
+
+SUBMIT = "/api/v1/services/aigc/video-generation/video-synthesis"
+HEADERS = {"Authorization": "Bearer test-key", "X-DashScope-Async": "enable"}
+FAST_POLL = PollPolicy(first_delay=0.02, factor=1.5, max_delay=0.05, jitter=0.0)
+FAST_RETRY = RetryPolicy(base=0.001, max_delay=0.005)
+
+
+def make_client(app, tmp_path, **options) -> VaceClient:
+    """A client on an in-process emulator, polling fast, writing into ``tmp_path``."""
+    options.setdefault("poll", FAST_POLL)
+    options.setdefault("retry", FAST_RETRY)
+    options.setdefault("api_key", "test-key")
+    return VaceClient(
+        base_url="http://emulator.local",
+        transport=httpx.ASGITransport(app=app),
+        journal=tmp_path / "journal.jsonl",
+        results_dir=tmp_path / "results",
+        **options,
+    )

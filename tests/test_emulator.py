@@ -1,0 +1,515 @@
+"""The emulator's HTTP contract: every error path with its status and code, the lifecycle,
+cancel, list, uploads, quotas, faults and result URLs."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.helpers import HEADERS, SUBMIT
+from wanvace_widgets import media as media_io
+from wanvace_widgets.emulator import EmulatorConfig, ManualClock, create_app
+
+SAMPLE = "http://emulator.local/samples/source.mp4"
+OUTPAINT = {
+    "model": "wan2.1-vace-plus",
+    "input": {"function": "video_outpainting", "prompt": "wide", "video_url": SAMPLE},
+    "parameters": {"left_scale": 1.5},
+}
+
+
+def body(function="video_outpainting", inp=None, params=None, model="wan2.1-vace-plus"):
+    base = {"function": function, "prompt": "a prompt"}
+    return {"model": model, "input": {**base, **(inp or {})}, "parameters": params or {}}
+
+
+async def submit(http, payload=OUTPAINT, headers=HEADERS):
+    return await http.post(SUBMIT, json=payload, headers=headers)
+
+
+async def status_of(http, task_id):
+    return (await http.get(f"/api/v1/tasks/{task_id}", headers=HEADERS)).json()
+
+
+async def run_to_end(http, app, clock, task_id, seconds=10):
+    """Advance the manual clock through PENDING and RUNNING, letting the render finish."""
+    await status_of(http, task_id)
+    clock.advance(app.state.emulator.config.pending_s + 0.01)
+    await status_of(http, task_id)
+    await app.state.emulator.tasks.wait_idle()
+    clock.advance(seconds)
+    return await status_of(http, task_id)
+
+
+# -- submit errors -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers, status, code, message",
+    [
+        ({"X-DashScope-Async": "enable"}, 401, "InvalidApiKey", "No API-key provided."),
+        ({"Authorization": "Bearer k"}, 403, "AccessDenied", "does not support synchronous"),
+    ],
+)
+async def test_submit_needs_key_and_async_header(http, headers, status, code, message):
+    r = await submit(http, headers=headers)
+    assert r.status_code == status
+    assert r.json()["code"] == code and message in r.json()["message"]
+    assert r.json()["request_id"]
+
+
+async def test_unaccepted_and_other_region_keys_are_401(clock):
+    config = EmulatorConfig(
+        clock=clock, api_keys=frozenset({"good"}), other_region_keys=frozenset({"cn-key"})
+    )
+    app = create_app(config)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://e"
+    ) as http:
+        for key in ("bad", "cn-key"):
+            r = await submit(http, headers={**HEADERS, "Authorization": f"Bearer {key}"})
+            assert (r.status_code, r.json()["code"]) == (401, "InvalidApiKey")
+            assert r.json()["message"] == "Invalid API-key provided."
+        ok = await submit(http, headers={**HEADERS, "Authorization": "Bearer good"})
+        assert ok.status_code == 200
+
+
+async def test_model_of_the_other_region_is_not_found(http):
+    r = await submit(http, body(inp={"video_url": SAMPLE}, model="wanx2.1-vace-plus"))
+    assert (r.status_code, r.json()["code"]) == (404, "ModelNotFound")
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        (body("text2video"), "Unsupported function"),
+        (body(inp={"prompt": ""}), "input.prompt"),
+        (body("image_reference"), "ref_images_url"),
+        (
+            body("image_reference", {"ref_images_url": [SAMPLE, SAMPLE]}, {"obj_or_bg": ["obj"]}),
+            "ref_images_url and obj_or_bg must be the same length.",
+        ),
+        (
+            body("image_reference", {"ref_images_url": [SAMPLE, SAMPLE]}),
+            "ref_images_url and obj_or_bg must be the same length.",
+        ),
+        (
+            body(
+                "image_reference", {"ref_images_url": [SAMPLE, SAMPLE]}, {"obj_or_bg": ["bg", "bg"]}
+            ),
+            "At most one bg",
+        ),
+        (body("image_reference", {"ref_images_url": [SAMPLE]}, {"size": "1920*1080"}), "size"),
+        (body("video_repainting", {"video_url": SAMPLE}), "control_condition"),
+        (
+            body("video_repainting", {"video_url": SAMPLE}, {"control_condition": "canny"}),
+            "control_condition",
+        ),
+        (
+            body(
+                "video_repainting",
+                {"video_url": SAMPLE},
+                {"control_condition": "depth", "strength": 2},
+            ),
+            "strength",
+        ),
+        (body("video_repainting", params={"control_condition": "depth"}), "video_url"),
+        (body("video_edit", {"video_url": SAMPLE}), "Exactly one"),
+        (
+            body(
+                "video_edit",
+                {"video_url": SAMPLE, "mask_image_url": SAMPLE, "mask_video_url": SAMPLE},
+            ),
+            "Exactly one",
+        ),
+        (
+            body(
+                "video_edit",
+                {"video_url": SAMPLE, "mask_image_url": SAMPLE},
+                {"control_condition": "scribble"},
+            ),
+            "control_condition",
+        ),
+        (
+            body(
+                "video_edit",
+                {"video_url": SAMPLE, "mask_image_url": SAMPLE},
+                {"mask_type": "moving"},
+            ),
+            "mask_type",
+        ),
+        (
+            body(
+                "video_edit", {"video_url": SAMPLE, "mask_image_url": SAMPLE}, {"expand_ratio": 1.5}
+            ),
+            "expand_ratio",
+        ),
+        (
+            body(
+                "video_edit",
+                {"video_url": SAMPLE, "mask_image_url": SAMPLE},
+                {"expand_mode": "circle"},
+            ),
+            "expand_mode",
+        ),
+        (
+            body("video_edit", {"video_url": SAMPLE, "mask_image_url": SAMPLE, "mask_frame_id": 0}),
+            "mask_frame_id",
+        ),
+        (body("video_extension"), "At least one"),
+        (
+            body("video_extension", {"first_frame_url": SAMPLE, "video_url": SAMPLE}),
+            "control_condition",
+        ),
+        (body(inp={"video_url": SAMPLE}, params={"top_scale": 2.5}), "top_scale"),
+        (body(inp={"video_url": SAMPLE}, params={"seed": -1}), "seed"),
+        (body(inp={"video_url": SAMPLE}, params={"duration": 10}), "duration"),
+        (body(inp={"video_url": "ftp://x/v.mp4"}), "URL"),
+        (body(inp={"video_url": "https://例子.com/v.mp4"}), "Chinese"),
+    ],
+)
+async def test_every_rule_is_a_400_invalid_parameter(http, payload, message):
+    r = await submit(http, payload)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "InvalidParameter"
+    assert message in r.json()["message"]
+
+
+async def test_oss_urls_need_the_resolve_header(http):
+    payload = body(inp={"video_url": "oss://dashscope-instant/x/v.mp4"})
+    r = await submit(http, payload)
+    assert (r.status_code, r.json()["code"]) == (400, "InvalidParameter.DataInspection")
+    ok = await submit(http, payload, {**HEADERS, "X-DashScope-OssResourceResolve": "enable"})
+    assert ok.status_code == 200
+
+
+async def test_server_leniency_long_prompt_cut_and_extra_images_dropped(http, emulator_app):
+    payload = body(
+        "image_reference",
+        {"ref_images_url": [SAMPLE] * 4, "prompt": "x" * 900},
+        {"obj_or_bg": ["obj"] * 4},
+    )
+    r = await submit(http, payload)
+    assert r.status_code == 200
+    task = emulator_app.state.emulator.tasks.tasks[r.json()["output"]["task_id"]]
+    assert (
+        len(task.body["input"]["prompt"]) == 800 and len(task.body["input"]["ref_images_url"]) == 3
+    )
+
+
+async def test_sdk_extra_input_fields_are_accepted(http):
+    payload = body(inp={"video_url": SAMPLE, "extend_prompt": True})
+    assert (await submit(http, payload)).status_code == 200
+
+
+# -- lifecycle -------------------------------------------------------------------------------
+
+
+async def test_task_goes_pending_running_succeeded_with_times_and_usage(http, emulator_app, clock):
+    r = await submit(http)
+    assert r.status_code == 200 and r.json()["output"]["task_status"] == "PENDING"
+    task_id = r.json()["output"]["task_id"]
+    assert (await status_of(http, task_id))["output"]["task_status"] == "PENDING"
+    clock.advance(1.01)
+    assert (await status_of(http, task_id))["output"]["task_status"] == "RUNNING"
+    done = await run_to_end(http, emulator_app, clock, task_id)
+    out = done["output"]
+    assert out["task_status"] == "SUCCEEDED"
+    for name in ("submit_time", "scheduled_time", "end_time"):
+        assert len(out[name]) == len("2025-05-15 16:14:44.723")
+    assert out["orig_prompt"] == "wide" and out["actual_prompt"].startswith("wide")
+    assert done["usage"] == {"video_duration": 3, "video_ratio": "standard", "video_count": 1}
+    video = await http.get(out["video_url"])
+    info = media_io.probe(video.content)
+    assert (info.codec, info.fps, info.width, info.height) == (
+        "h264",
+        30.0,
+        800,
+        360,
+    )  # 640 * (1.5 + 1) / 2 wide
+
+
+async def test_actual_prompt_only_when_prompt_extend_is_on(http, emulator_app, clock):
+    payload = body(inp={"video_url": SAMPLE}, params={"prompt_extend": False})
+    task_id = (await submit(http, payload)).json()["output"]["task_id"]
+    out = (await run_to_end(http, emulator_app, clock, task_id))["output"]
+    assert out["task_status"] == "SUCCEEDED" and "actual_prompt" not in out
+
+
+@pytest.mark.parametrize(
+    "inp, code",
+    [
+        ({"video_url": "http://no-such-host.invalid/v.mp4"}, "InvalidURL"),
+        ({"video_url": "http://emulator.local/samples/subject.png"}, "InvalidFile.Format"),
+    ],
+)
+async def test_media_failing_checks_after_download_end_failed(http, emulator_app, clock, inp, code):
+    task_id = (await submit(http, body(inp=inp))).json()["output"]["task_id"]
+    out = (await run_to_end(http, emulator_app, clock, task_id))["output"]
+    assert out["task_status"] == "FAILED" and out["code"] == code and out["message"]
+    assert "video_url" not in out
+
+
+async def test_mask_of_another_size_fails_with_size_not_match(http, emulator_app, clock):
+    inp = {"video_url": SAMPLE, "mask_image_url": "http://emulator.local/samples/subject.png"}
+    task_id = (await submit(http, body("video_edit", inp))).json()["output"]["task_id"]
+    out = (await run_to_end(http, emulator_app, clock, task_id))["output"]
+    assert out["task_status"] == "FAILED" and "The size is not match" in out["message"]
+
+
+async def test_clips_over_3_seconds_together_fail(http, emulator_app, clock):
+    inp = {"first_clip_url": SAMPLE, "last_clip_url": SAMPLE}
+    task_id = (await submit(http, body("video_extension", inp))).json()["output"]["task_id"]
+    out = (await run_to_end(http, emulator_app, clock, task_id))["output"]
+    assert (out["task_status"], out["code"]) == ("FAILED", "InvalidFile.Duration")
+
+
+async def test_unknown_ids_and_tasks_older_than_24h_are_unknown(http, emulator_app, clock):
+    assert (await status_of(http, "no-such-task"))["output"]["task_status"] == "UNKNOWN"
+    task_id = (await submit(http)).json()["output"]["task_id"]
+    out = (await run_to_end(http, emulator_app, clock, task_id))["output"]
+    clock.advance(24 * 3600)
+    assert (await status_of(http, task_id))["output"] == {
+        "task_id": task_id,
+        "task_status": "UNKNOWN",
+    }
+    expired = await http.get(out["video_url"])
+    assert (expired.status_code, expired.json()["code"]) == (403, "AccessDenied")
+
+
+async def test_result_urls_check_signature_and_serve_ranges(http, emulator_app, clock):
+    task_id = (await submit(http)).json()["output"]["task_id"]
+    url = (await run_to_end(http, emulator_app, clock, task_id))["output"]["video_url"]
+    whole = (await http.get(url)).content
+    part = await http.get(url, headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.content == whole[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(whole)}"
+    forged = url.replace("Signature=", "Signature=0")
+    assert (await http.get(forged)).status_code == 403
+
+
+# -- cancel and list -------------------------------------------------------------------------
+
+
+async def test_cancel_only_while_pending(http, emulator_app, clock):
+    first = (await submit(http)).json()["output"]["task_id"]
+    r = await http.post(f"/api/v1/tasks/{first}/cancel", headers=HEADERS)
+    assert r.status_code == 200 and set(r.json()) == {"request_id"}
+    assert (await status_of(http, first))["output"]["task_status"] == "CANCELED"
+    second = (await submit(http)).json()["output"]["task_id"]
+    clock.advance(1.01)
+    assert (await status_of(http, second))["output"]["task_status"] == "RUNNING"
+    r = await http.post(f"/api/v1/tasks/{second}/cancel", headers=HEADERS)
+    assert (r.status_code, r.json()["code"]) == (400, "UnsupportedOperation")
+    assert "PENDING" in r.json()["message"]
+    await emulator_app.state.emulator.tasks.wait_idle()
+
+
+async def test_list_filters_and_pages(http, emulator_app, clock):
+    ids = []
+    for _ in range(2):
+        ids.append((await submit(http)).json()["output"]["task_id"])
+        clock.advance(1.01)
+    page = (await http.get("/api/v1/tasks/", params={"page_size": 1}, headers=HEADERS)).json()
+    assert (page["total"], page["total_page"], page["page_no"], len(page["data"])) == (2, 2, 1, 1)
+    row = page["data"][0]
+    assert row["task_id"] == ids[0] and row["model_name"] == "wan2.1-vace-plus"
+    assert row["user_api_unique_key"].endswith("wan2.1-vace-plus")
+    one = (await http.get("/api/v1/tasks", params={"task_id": ids[1]}, headers=HEADERS)).json()
+    assert [r["task_id"] for r in one["data"]] == [ids[1]]
+    none = (await http.get("/api/v1/tasks", params={"status": "FAILED"}, headers=HEADERS)).json()
+    assert none["total"] == 0
+    bad = await http.get(
+        "/api/v1/tasks",
+        params={"start_time": "20250101000000", "end_time": "20250103000000"},
+        headers=HEADERS,
+    )
+    assert bad.status_code == 400
+    await emulator_app.state.emulator.tasks.wait_idle()
+
+
+# -- uploads -----------------------------------------------------------------------------------
+
+
+async def _policy(http, model="wan2.1-vace-plus"):
+    r = await http.get(
+        "/api/v1/uploads", params={"action": "getPolicy", "model": model}, headers=HEADERS
+    )
+    assert r.status_code == 200
+    return r.json()["data"]
+
+
+def _form(policy, name="frame.png"):
+    return {
+        "OSSAccessKeyId": policy["oss_access_key_id"],
+        "policy": policy["policy"],
+        "Signature": policy["signature"],
+        "key": f"{policy['upload_dir']}/{name}",
+        "x-oss-object-acl": policy["x_oss_object_acl"],
+        "x-oss-forbid-overwrite": policy["x_oss_forbid_overwrite"],
+        "success_action_status": "200",
+    }
+
+
+async def test_upload_flow_gives_an_oss_url_bound_to_its_model(http, emulator_app, clock, media):
+    policy = await _policy(http)
+    assert policy["upload_host"] == "http://emulator.local/oss-upload"
+    assert policy["expire_in_seconds"] == 300 and policy["upload_dir"].startswith(
+        "dashscope-instant/"
+    )
+    data = media["source"].read_bytes()
+    r = await http.post("/oss-upload", data=_form(policy, "v.mp4"), files={"file": ("v.mp4", data)})
+    assert r.status_code == 200 and r.content == b""
+    url = f"oss://{policy['upload_dir']}/v.mp4"
+    store = emulator_app.state.emulator.uploads
+    assert store.resolve(url, "wan2.1-vace-plus") == data
+    assert store.resolve(url, "wanx2.1-vace-plus") is None
+    again = await http.post(
+        "/oss-upload", data=_form(policy, "v.mp4"), files={"file": ("v.mp4", data)}
+    )
+    assert again.status_code == 409
+    clock.advance(48 * 3600 + 1)
+    assert store.resolve(url, "wan2.1-vace-plus") is None
+
+
+async def test_expired_policy_and_bad_signature_are_refused(http, clock):
+    policy = await _policy(http)
+    forged = {**_form(policy), "Signature": "0" * 40}
+    r = await http.post("/oss-upload", data=forged, files={"file": ("a.png", b"x")})
+    assert r.status_code == 403
+    clock.advance(301)
+    r = await http.post("/oss-upload", data=_form(policy), files={"file": ("a.png", b"x")})
+    assert (r.status_code, r.json()["message"]) == (
+        403,
+        "Invalid according to Policy: Policy expired.",
+    )
+
+
+async def test_upload_over_the_size_limit_is_refused(clock):
+    app = create_app(EmulatorConfig(clock=clock, upload_max_mb=1))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://e"
+    ) as http:
+        policy = await _policy(http)
+        r = await http.post(
+            "/oss-upload", data=_form(policy), files={"file": ("a.png", b"x" * (2 << 20))}
+        )
+        assert (r.status_code, r.json()["code"]) == (400, "EntityTooLarge")
+
+
+# -- quotas and faults -------------------------------------------------------------------------
+
+
+async def test_third_live_task_is_throttled_in_reject_mode(http, emulator_app, clock):
+    for _ in range(2):
+        assert (await submit(http)).status_code == 200
+        clock.advance(1.0)
+    r = await submit(http)
+    assert (r.status_code, r.json()["code"]) == (429, "Throttling.RateQuota")
+    await emulator_app.state.emulator.tasks.wait_idle()
+
+
+async def test_third_live_task_waits_pending_in_queue_mode(clock):
+    app = create_app(EmulatorConfig(clock=clock, quota_policy="queue"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://e"
+    ) as http:
+        ids = []
+        for _ in range(3):
+            ids.append((await submit(http)).json()["output"]["task_id"])
+            clock.advance(0.6)
+        clock.advance(1.0)
+        states = [(await status_of(http, i))["output"]["task_status"] for i in ids]
+        assert states == ["RUNNING", "RUNNING", "PENDING"]
+        await app.state.emulator.tasks.wait_idle()
+        clock.advance(2.5)
+        await status_of(http, ids[0])
+        await app.state.emulator.tasks.wait_idle()
+        clock.advance(3)
+        assert (await status_of(http, ids[2]))["output"]["task_status"] == "SUCCEEDED"
+
+
+async def test_more_than_two_submits_a_second_are_throttled(clock):
+    app = create_app(EmulatorConfig(clock=clock, quota_policy="queue"))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://e"
+    ) as http:
+        codes = [(await submit(http)).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        clock.advance(1.0)
+        assert (await submit(http)).status_code == 200
+
+
+async def test_more_than_20_queries_a_second_are_throttled(http):
+    codes = [(await http.get("/api/v1/tasks/x", headers=HEADERS)).status_code for _ in range(21)]
+    assert codes[:20] == [200] * 20 and codes[20] == 429
+
+
+async def test_faults_by_schedule_status_drop_and_failed_task(http, emulator_app, clock):
+    faults = emulator_app.state.emulator.config.faults
+    faults.add("query", "status", status_code=503, code="ServiceUnavailable", times=2)
+    assert [(await http.get("/api/v1/tasks/x", headers=HEADERS)).status_code for _ in range(3)] == [
+        503,
+        503,
+        200,
+    ]
+    faults.add("submit", "drop")
+    with pytest.raises(httpx.RemoteProtocolError):
+        await submit(http)
+    faults.add("submit", "fail_task", code="InternalError.Algo", message="boom")
+    task_id = (await submit(http)).json()["output"]["task_id"]
+    out = (await run_to_end(http, emulator_app, clock, task_id))["output"]
+    assert (out["task_status"], out["code"], out["message"]) == (
+        "FAILED",
+        "InternalError.Algo",
+        "boom",
+    )
+    assert emulator_app.state.emulator.stats["submit"] == 2
+
+
+async def test_drop_after_creates_the_task_but_sends_no_answer(http, emulator_app):
+    emulator_app.state.emulator.config.faults.add("submit", "drop_after")
+    with pytest.raises(httpx.RemoteProtocolError):
+        await submit(http)
+    assert len(emulator_app.state.emulator.tasks.tasks) == 1
+    await emulator_app.state.emulator.tasks.wait_idle()
+
+
+async def test_faults_by_probability_are_seeded(http, emulator_app):
+    emulator_app.state.emulator.config.faults.add(
+        "list", "status", status_code=500, times=None, probability=0.5
+    )
+    codes = [(await http.get("/api/v1/tasks", headers=HEADERS)).status_code for _ in range(40)]
+    assert 5 < codes.count(500) < 35
+
+
+async def test_faults_and_stats_over_http(http):
+    r = await http.post(
+        "/emulator/faults",
+        json={
+            "route": "query",
+            "action": "status",
+            "status_code": 429,
+            "code": "Throttling",
+            "headers": {"Retry-After": "3"},
+        },
+    )
+    assert r.status_code == 200
+    answer = await http.get("/api/v1/tasks/x", headers=HEADERS)
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "3"
+    assert (
+        await http.post("/emulator/faults", json={"route": "nowhere", "action": "x"})
+    ).status_code == 400
+    assert (await http.get("/emulator/stats")).json()["query"] == 1
+
+
+async def test_samples_are_served_for_offline_urls(http):
+    r = await http.get("/samples/source.mp4")
+    assert r.status_code == 200 and media_io.probe(r.content).codec == "h264"
+    assert (await http.get("/samples/nope.png")).status_code == 404
+
+
+def test_manual_clock_is_the_only_time_source():
+    clock = ManualClock(100.0)
+    clock.advance(5)
+    assert clock.now() == 105.0
