@@ -116,6 +116,7 @@ class VaceClient:
         self._due: dict[Task, float] = {}
         self._submit_times: deque[float] = deque()
         self._slot_free: asyncio.Event | None = None
+        self._next_query_at = 0.0
 
     # -- description ----------------------------------------------------------------------
 
@@ -398,7 +399,12 @@ class VaceClient:
             for task in ready:
                 del self._due[task]
             if ready:
-                await asyncio.gather(*(self._poll(task) for task in ready))
+                results = await asyncio.gather(
+                    *(self._poll(task) for task in ready), return_exceptions=True
+                )
+                for task, result in zip(ready, results, strict=True):
+                    if isinstance(result, Exception):
+                        log.error("polling %s failed", task.task_id, exc_info=result)
                 continue
             wait = min(self._due.values()) - now
             self._wakeup.clear()
@@ -410,6 +416,7 @@ class VaceClient:
     async def _poll(self, task: Task) -> None:
         if not task.watching:
             return
+        await self._query_slot()
         try:
             body = await self._call("GET", f"{c.TASKS_PATH}/{task.task_id}")
             if not isinstance(body, dict):
@@ -465,6 +472,14 @@ class VaceClient:
                 task._update(error=error)
         task._finish()
 
+    async def _query_slot(self) -> None:
+        """Space status queries so that many tracked tasks stay within the query limit."""
+        now = self._clock()
+        slot = max(now, self._next_query_at)
+        self._next_query_at = slot + 1.0 / self.quota.queries_per_second
+        if slot > now:
+            await self._sleep(slot - now)
+
     def _stop_watching(self, task: Task) -> None:
         self._due.pop(task, None)
         task._update(watching=False)
@@ -517,8 +532,8 @@ class VaceClient:
         if self.journal is not None and task.task_id:
             try:
                 self.journal.record(task.to_record())
-            except OSError:
-                log.warning("could not write the journal at %s", self.journal.path)
+            except Exception:  # noqa: BLE001 - the journal must never stop a job
+                log.warning("could not write the journal at %s", self.journal.path, exc_info=True)
 
     def _spawn(self, coro) -> asyncio.Task:
         job = asyncio.get_running_loop().create_task(coro)

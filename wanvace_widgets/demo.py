@@ -19,7 +19,7 @@ def quickstart_path() -> Path:
         if candidate.is_file():
             return candidate
     raise FileNotFoundError(
-        "notebooks/quickstart.ipynb not found: run `wanvace demo` from a checkout of wanvace-widgets"
+        "notebooks/quickstart.ipynb not found: run `wanvace demo` in a wanvace-widgets checkout"
     )
 
 

@@ -64,6 +64,8 @@ class QuotaPolicy:
 
     max_concurrent: int = 2
     submits_per_second: int = 2
+    #: status queries are limited to 20 per second per account; stay well below
+    queries_per_second: float = 10.0
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -110,7 +110,7 @@ class Task:
 
     def to_record(self) -> dict[str, Any]:
         """What the journal keeps: no key, no bytes."""
-        snap = asdict(self.snapshot())
+        snap = {name: getattr(self, name) for name in TaskSnapshot.__dataclass_fields__}
         snap["error"] = (
             None
             if self.error is None

@@ -1,0 +1,448 @@
+"""The client against the emulator: submit, poll, retries, no double billing, deadlines,
+cancel, attach and resume, uploads, the quota guard, regions, and the key kept secret."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+import wanvace_widgets as wv
+from tests.helpers import FAST_POLL, make_client
+from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer, create_app
+
+SAMPLE = "http://emulator.local/samples/source.mp4"
+SECRET = "sk-distinctive-secret-0123456789"
+
+
+def outpaint(prompt="wide hills", **kw):
+    return wv.VideoOutpainting(prompt=prompt, video=SAMPLE, left_scale=1.2, **kw)
+
+
+def stats(app):
+    return app.state.emulator.stats
+
+
+def server_tasks(app):
+    return app.state.emulator.tasks.tasks
+
+
+async def test_submit_polls_downloads_and_journals(client, fast_app, tmp_path):
+    task = client.enqueue(outpaint())
+    seen = []
+    task.add_observer(lambda snap: seen.append(snap.status))
+    await task.wait(timeout=30)
+    assert task.status == "SUCCEEDED" and task.done
+    assert [s for i, s in enumerate(seen) if i == 0 or seen[i - 1] != s] == [
+        "UPLOADING",
+        "SUBMITTING",
+        "PENDING",
+        "RUNNING",
+        "SUCCEEDED",
+    ]
+    assert task.local_path == tmp_path / "results" / f"{task.task_id}.mp4"
+    assert wv.media.probe(task.local_path).codec == "h264"
+    assert task.usage["video_duration"] == 3 and task.end_time
+    entry = client.journal.get(task.task_id)
+    assert entry["status"] == "SUCCEEDED" and entry["local_path"] == str(task.local_path)
+    assert entry["request"]["function"] == "video_outpainting"
+    assert stats(fast_app)["submit"] == 1
+
+
+async def test_submit_returns_once_the_task_exists(client):
+    task = await client.submit(outpaint())
+    assert task.task_id and task.status == "PENDING"
+    await task.wait(30)
+
+
+async def test_watch_yields_changes_only_and_ends(client):
+    task = client.enqueue(outpaint())
+    snaps = [snap async for snap in task.watch()]
+    assert snaps[-1].finished and snaps[-1].status == "SUCCEEDED"
+    assert all(a != b for a, b in zip(snaps, snaps[1:], strict=False))
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        {
+            "action": "status",
+            "status_code": 429,
+            "code": "Throttling",
+            "headers": {"Retry-After": "0"},
+        },
+        {"action": "status", "status_code": 500, "code": "InternalError"},
+        {"action": "status", "status_code": 503, "code": "ServiceUnavailable"},
+        {"action": "drop"},
+    ],
+)
+async def test_queries_are_retried(client, fast_app, fault):
+    fast_app.state.emulator.config.faults.add("query", times=2, **fault)
+    task = await client.submit(outpaint())
+    await task.wait(30)
+    assert task.status == "SUCCEEDED"
+
+
+async def test_retry_after_is_respected(fast_app, tmp_path):
+    waits = []
+
+    async def sleep(seconds):
+        waits.append(seconds)
+        await asyncio.sleep(0)
+
+    client = make_client(fast_app, tmp_path, sleep=sleep)
+    fast_app.state.emulator.config.faults.add(
+        "policy", "status", status_code=429, code="Throttling", headers={"Retry-After": "7"}
+    )
+    assert (
+        await client._call(
+            "GET", "/api/v1/uploads", params={"action": "getPolicy", "model": "wan2.1-vace-plus"}
+        )
+    )["data"]
+    assert waits == [7.0]
+    await client.aclose()
+
+
+async def test_queries_give_up_after_the_retry_budget(client, fast_app):
+    task = await client.submit(outpaint())
+    fast_app.state.emulator.config.faults.add("query", "status", status_code=500, times=None)
+    with pytest.raises(wv.ServerError):
+        await task.wait(30)
+    assert task.status == "ERROR" and task.done
+
+
+@pytest.mark.parametrize(
+    "fault, error, created",
+    [
+        ({"action": "status", "status_code": 500}, wv.ServerError, 0),
+        ({"action": "status", "status_code": 503, "code": "ServiceUnavailable"}, wv.ServerError, 0),
+        ({"action": "drop"}, wv.APIConnectionError, 0),
+        ({"action": "drop_after"}, wv.APIConnectionError, 1),
+    ],
+)
+async def test_a_submit_that_may_have_reached_the_server_is_never_resent(
+    client, fast_app, fault, error, created
+):
+    fast_app.state.emulator.config.faults.add("submit", **fault)
+    task = client.enqueue(outpaint())
+    with pytest.raises(error) as info:
+        await task.wait(10)
+    assert task.status == "ERROR"
+    assert stats(fast_app)["submit"] == 1
+    assert len(server_tasks(fast_app)) == created
+    if isinstance(info.value, wv.APIConnectionError):
+        assert "may or may not have created the task" in str(info.value)
+
+
+async def test_a_slow_submit_over_loopback_times_out_and_is_not_resent(tmp_path):
+    with EmulatorServer(EmulatorConfig(pending_s=0.05, running_s=0.1)) as server:
+        client = wv.VaceClient(
+            "k",
+            base_url=server.base_url,
+            timeout=0.3,
+            journal=False,
+            results_dir=tmp_path,
+            poll=FAST_POLL,
+        )
+        server.emulator.config.faults.add("submit", "delay", seconds=1.0)
+        slow = wv.VideoOutpainting(prompt="slow", video=server.base_url + "/samples/source.mp4")
+        task = client.enqueue(slow)
+        with pytest.raises(wv.APITimeoutError):
+            await task.wait(10)
+        await asyncio.sleep(1.0)  # past the slow answer: still one submit, never a second
+        assert task.status == "ERROR" and server.emulator.stats["submit"] == 1
+        await client.aclose()
+
+
+async def test_throttled_submit_is_retried_safely(client, fast_app):
+    fast_app.state.emulator.config.faults.add(
+        "submit", "status", status_code=429, code="Throttling.RateQuota"
+    )
+    task = await client.submit(outpaint())
+    await task.wait(30)
+    assert stats(fast_app)["submit"] == 2 and len(server_tasks(fast_app)) == 1
+
+
+async def test_refused_connection_is_retried_because_nothing_was_sent(fast_app, tmp_path):
+    inner = httpx.ASGITransport(app=fast_app)
+    refused = []
+
+    class RefuseOnce(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            if request.method == "POST" and not refused:
+                refused.append(request)
+                raise httpx.ConnectError("connection refused")
+            return await inner.handle_async_request(request)
+
+    client = make_client(fast_app, tmp_path)
+    client._transport = RefuseOnce()
+    task = await client.submit(outpaint())
+    await task.wait(30)
+    assert len(refused) == 1 and len(server_tasks(fast_app)) == 1
+    await client.aclose()
+
+
+async def test_wait_deadline_raises_a_timeout_and_cancels_nothing(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=30, running_s=30))
+    client = make_client(app, tmp_path)
+    task = await client.submit(outpaint())
+    with pytest.raises(wv.WaitTimeoutError) as info:
+        await task.wait(timeout=0.1)
+    assert isinstance(info.value, TimeoutError)
+    assert "may still be running" in str(info.value) and task.task_id in str(info.value)
+    assert server_tasks(app)[task.task_id].status == "PENDING"
+    assert stats(app)["cancel"] == 0
+    await client.aclose()
+
+
+async def test_cancel_pending_and_clear_answer_for_running(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=0.3, running_s=30))
+    client = make_client(app, tmp_path)
+    first = await client.submit(outpaint("one"))
+    await first.cancel()
+    assert first.status == "CANCELED"
+    with pytest.raises(wv.TaskCanceledError):
+        await first.wait(1)
+    second = await client.submit(outpaint("two"))
+    while second.status != "RUNNING":
+        await asyncio.sleep(0.02)
+    with pytest.raises(wv.BadRequestError) as info:
+        await second.cancel()
+    assert info.value.code == "UnsupportedOperation" and "stop_watching" in str(info.value)
+    second.stop_watching()
+    assert not second.watching
+    await client.aclose()
+
+
+async def test_queued_task_is_cancelled_locally_without_a_request(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=5, running_s=5))
+    client = make_client(app, tmp_path, quota=wv.QuotaPolicy(max_concurrent=1))
+    first = client.enqueue(outpaint("one"))
+    second = client.enqueue(outpaint("two"))
+    await asyncio.sleep(0.2)
+    assert second.status == "QUEUED"
+    await second.cancel()
+    assert second.status == "CANCELED" and stats(app)["submit"] == 1
+    await first.cancel()
+    await client.aclose()
+
+
+async def test_attach_from_a_fresh_client(fast_app, tmp_path):
+    first = make_client(fast_app, tmp_path / "a")
+    task = await first.submit(outpaint())
+    await first.aclose()
+    second = make_client(fast_app, tmp_path / "b")
+    attached = second.attach(task.task_id)
+    await attached.wait(30)
+    assert attached.status == "SUCCEEDED" and attached.local_path.exists()
+    await second.aclose()
+
+
+async def test_resume_from_the_journal_after_a_restart(fast_app, tmp_path):
+    before = make_client(fast_app, tmp_path)
+    task = await before.submit(outpaint())
+    await before.aclose()  # the kernel dies: nothing polls any more
+    after = make_client(fast_app, tmp_path)
+    resumed = after.resume()
+    assert [t.task_id for t in resumed] == [task.task_id]
+    assert resumed[0].function == "video_outpainting"
+    await resumed[0].wait(30)
+    assert resumed[0].local_path.exists()
+    assert after.resume() == []  # finished with a local copy: nothing left to resume
+    await after.aclose()
+
+
+async def test_unknown_task_is_a_task_error(client):
+    task = client.attach("no-such-task")
+    with pytest.raises(wv.TaskUnknownError):
+        await task.wait(5)
+
+
+async def test_failed_task_raises_with_the_server_code(client, fast_app):
+    fast_app.state.emulator.config.faults.add(
+        "submit", "fail_task", code="DataInspectionFailed", message="no"
+    )
+    task = await client.submit(outpaint())
+    with pytest.raises(wv.TaskFailedError) as info:
+        await task.wait(30)
+    assert info.value.code == "DataInspectionFailed" and info.value.task_id == task.task_id
+
+
+async def test_an_unrecognised_status_ends_polling_with_its_name(tmp_path):
+    def handler(request):
+        if request.method == "POST":
+            return httpx.Response(
+                200, json={"request_id": "r", "output": {"task_id": "t1", "task_status": "PENDING"}}
+            )
+        return httpx.Response(
+            200, json={"request_id": "r", "output": {"task_id": "t1", "task_status": "PAUSED"}}
+        )
+
+    client = wv.VaceClient(
+        base_url="http://x",
+        api_key="k",
+        transport=httpx.MockTransport(handler),
+        journal=False,
+        results_dir=tmp_path,
+        poll=FAST_POLL,
+    )
+    task = await client.submit(outpaint())
+    with pytest.raises(wv.APIError, match="'PAUSED'"):
+        await task.wait(5)
+    assert task.status == "ERROR"
+    await client.aclose()
+
+
+async def test_local_image_and_video_are_checked_uploaded_and_resolved(client, fast_app, media):
+    request = wv.VideoEdit(
+        prompt="edit",
+        video=media["source"],
+        mask_image=media["mask"],
+        ref_image=media["subject"].read_bytes(),
+    )
+    task = await client.submit(request)
+    await task.wait(30)
+    body = server_tasks(fast_app)[task.task_id].body["input"]
+    for field in ("video_url", "mask_image_url"):
+        assert body[field].startswith("oss://dashscope-instant/")
+    assert body["ref_images_url"][0].startswith("oss://") and body["ref_images_url"][0].endswith(
+        ".png"
+    )
+    assert stats(fast_app)["upload"] == 3 and task.status == "SUCCEEDED"
+
+
+@pytest.mark.parametrize(
+    "make, rule",
+    [
+        (
+            lambda m: wv.VideoEdit(prompt="p", video=m["source"], mask_image=m["subject"]),
+            "resolution",
+        ),
+        (
+            lambda m: wv.VideoOutpainting(prompt="p", video=m["subject"].with_suffix(".mp4")),
+            "no such file",
+        ),
+        (
+            lambda m: wv.ImageReference(prompt="p", ref_images=[m["mask"].read_bytes()[:40]]),
+            "readable",
+        ),
+        (
+            lambda m: wv.VideoExtension(
+                prompt="p", first_clip=m["source"], last_clip=m["first_clip"]
+            ),
+            "3 s",
+        ),
+    ],
+)
+async def test_bad_local_files_fail_before_any_request(client, fast_app, media, make, rule):
+    task = client.enqueue(make(media))
+    with pytest.raises(wv.ValidationError, match=rule):
+        await task.wait(5)
+    assert sum(stats(fast_app).values()) == 0
+
+
+async def test_twenty_requests_through_the_quota_guard_meet_no_429(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=0.02, running_s=0.05, quota_policy="reject"))
+    answers = []
+    inner = httpx.ASGITransport(app=app)
+
+    class Recording(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            response = await inner.handle_async_request(request)
+            answers.append(response.status_code)
+            return response
+
+    client = make_client(app, tmp_path)
+    client._transport = Recording()
+    tasks = [client.enqueue(outpaint(f"p{i}")) for i in range(20)]
+    assert {t.status for t in tasks} == {"QUEUED"}
+    await asyncio.gather(*(t.wait(120) for t in tasks))
+    assert [t.status for t in tasks] == ["SUCCEEDED"] * 20
+    assert 429 not in answers and stats(app)["submit"] == 20
+    await client.aclose()
+
+
+async def test_wrong_region_key_error_names_host_and_region(tmp_path):
+    app = create_app(EmulatorConfig(other_region_keys=frozenset({SECRET})))
+    client = wv.VaceClient(
+        SECRET,
+        region="intl",
+        base_url="http://emulator.local",
+        transport=httpx.ASGITransport(app=app),
+        journal=False,
+        results_dir=tmp_path,
+    )
+    with pytest.raises(wv.AuthenticationError) as info:
+        await client.submit(outpaint())
+    text = str(info.value)
+    assert "emulator.local" in text and "region intl" in text and "region='cn'" in text
+    assert SECRET not in text
+    await client.aclose()
+
+
+async def test_missing_key_is_a_clear_configuration_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    monkeypatch.setenv("DASHSCOPE_API_KEY_FILE_PATH", str(tmp_path / "none"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    client = wv.VaceClient(
+        journal=False, transport=httpx.MockTransport(lambda r: httpx.Response(500))
+    )
+    with pytest.raises(wv.ConfigurationError, match="DASHSCOPE_API_KEY"):
+        await client.submit(outpaint())
+
+
+async def test_key_from_environment_and_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "from-env")
+    assert wv.client.find_api_key() == "from-env"
+    monkeypatch.delenv("DASHSCOPE_API_KEY")
+    (tmp_path / "key").write_text("from-file\n")
+    monkeypatch.setenv("DASHSCOPE_API_KEY_FILE_PATH", str(tmp_path / "key"))
+    assert wv.client.find_api_key() == "from-file"
+
+
+async def test_the_key_never_appears_in_reprs_errors_or_the_journal(fast_app, tmp_path, caplog):
+    client = make_client(fast_app, tmp_path, api_key=SECRET)
+    fast_app.state.emulator.config.faults.add(
+        "submit", "fail_task", code="InternalError", message="x"
+    )
+    caplog.set_level("DEBUG")
+    task = await client.submit(outpaint())
+    with pytest.raises(wv.TaskFailedError) as info:
+        await task.wait(30)
+    texts = [
+        repr(client),
+        str(client),
+        repr(task),
+        str(info.value),
+        repr(task.snapshot()),
+        json.dumps(task.to_record(), default=str),
+        caplog.text,
+    ]
+    texts.append((tmp_path / "journal.jsonl").read_text())
+    assert all(SECRET not in t for t in texts)
+    await client.aclose()
+
+
+def test_blocking_run_in_a_script(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=0.02, running_s=0.05))
+    client = make_client(app, tmp_path)
+    task = client.run(outpaint(), timeout=30)
+    assert task.status == "SUCCEEDED" and task.local_path.exists()
+    second = client.run(outpaint("again"), timeout=30)  # a new loop: the client follows
+    assert second.result(timeout=5) == second.local_path
+
+
+async def test_enqueue_without_a_loop_explains_what_to_do(tmp_path):
+    client = make_client(create_app(EmulatorConfig()), tmp_path)
+    loop_free = await asyncio.to_thread(_enqueue_error, client)
+    assert "client.run(request)" in loop_free
+
+
+def _enqueue_error(client) -> str:
+    try:
+        client.enqueue(outpaint())
+    except RuntimeError as error:
+        return str(error)
+    return ""
