@@ -30,10 +30,16 @@ def run_demo(no_browser: bool = False, port: int = 8888) -> int:
     if find_api_key():
         print("DASHSCOPE_API_KEY found: jobs go to the real service and are billed.", flush=True)
     else:
-        print("No DASHSCOPE_API_KEY: the widgets use the offline emulator (free, not Wan output).",
-              flush=True)
+        print(
+            "No DASHSCOPE_API_KEY: the widgets use the offline emulator (free, not Wan output).",
+            flush=True,
+        )
     command = [
-        sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", f"--port={port}",
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={root}",
+        f"--port={port}",
         str(notebook.relative_to(root)),
     ]
     if no_browser:

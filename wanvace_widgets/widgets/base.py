@@ -149,11 +149,7 @@ class VaceWidget(W.VBox):
         """Fill the form from a request object."""
         with self.hold_sync():
             self._prompt.value = request.prompt
-            self._prompt_extend.value = (
-                self.extend_prompt_by_default
-                if request.prompt_extend is None
-                else request.prompt_extend
-            )
+            self._prompt_extend.value = request.prompt_extend is not False  # None: the API's true
             self._seed.value = "" if request.seed is None else str(request.seed)
             self._watermark.value = bool(request.watermark)
             self._write_fields(request)

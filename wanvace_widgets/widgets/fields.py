@@ -79,7 +79,7 @@ class FieldControl:
             )
         else:
             raise ValueError(f"unknown field kind {spec.kind!r}")
-        self.control.description_tooltip = spec.help
+        self.control.tooltip = spec.help
         help_html = W.HTML(
             f"<span style='color:#666;font-size:12px'>{html.escape(spec.help)}</span>"
         )

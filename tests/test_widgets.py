@@ -1,0 +1,231 @@
+"""The widgets without a kernel: forms, validation, Generate, status, player, errors,
+cancel, the studio's history and hand-over, and what ends up in widget state."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import ipywidgets as W
+import pytest
+
+import wanvace_widgets as wv
+from tests.helpers import make_client
+from wanvace_widgets.emulator import EmulatorConfig, create_app
+
+SECRET = "sk-widget-secret-9876543210"
+
+
+@pytest.fixture
+def requests_by_function(media):
+    return {
+        "image_reference": wv.ImageReference(
+            prompt="a walk",
+            ref_images=[media["subject"], media["background"]],
+            obj_or_bg=["obj", "bg"],
+        ),
+        "video_repainting": wv.VideoRepainting(
+            prompt="paint", video=media["source"], control_condition="scribble"
+        ),
+        "video_edit": wv.VideoEdit(
+            prompt="knight", video=media["source"], mask_image=media["mask"]
+        ),
+        "video_extension": wv.VideoExtension(
+            prompt="go on", first_clip=media["first_clip"], last_frame=media["last_frame"]
+        ),
+        "video_outpainting": wv.VideoOutpainting(
+            prompt="wide", video=media["source"], right_scale=1.4
+        ),
+    }
+
+
+@pytest.fixture
+async def emulated(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=0.05, running_s=0.1))
+    client = make_client(app, tmp_path, api_key=SECRET, backend_label="offline emulator: test")
+    yield client
+    await client.aclose()
+
+
+WIDGETS = {
+    "image_reference": wv.ImageReferenceWidget,
+    "video_repainting": wv.VideoRepaintingWidget,
+    "video_edit": wv.VideoEditWidget,
+    "video_extension": wv.VideoExtensionWidget,
+    "video_outpainting": wv.VideoOutpaintingWidget,
+}
+
+
+@pytest.mark.parametrize("function", list(WIDGETS))
+async def test_each_widget_generates_and_plays(function, emulated, requests_by_function):
+    widget = WIDGETS[function](client=emulated)
+    assert widget._generate.disabled and widget.status == "invalid"
+    widget.set_request(requests_by_function[function])
+    assert widget.request.summary() == requests_by_function[function].summary()  # round-trip
+    assert not widget._generate.disabled and widget.status == "idle"
+    assert "offline emulator" in widget._backend.value
+    statuses = []
+    widget.observe(lambda change: statuses.append(change["new"]), "status")
+    widget._generate.click()
+    await widget.wait(timeout=30)
+    assert statuses[0] == "QUEUED" and statuses[-1] == "SUCCEEDED"
+    assert "PENDING" in statuses or "RUNNING" in statuses
+    assert widget.task.local_path.exists() and widget.local_path == str(widget.task.local_path)
+    assert widget.task.task_id in widget._status.value
+    video = widget._player.children[0]
+    assert isinstance(video, W.Video) and video.controls and not video.autoplay  # no server here
+    assert not widget._generate.disabled
+
+
+async def test_validation_message_sits_next_to_the_field(emulated, media):
+    widget = wv.VideoRepaintingWidget(client=emulated)
+    widget._prompt.value = "paint"
+    widget._controls["video"].control.set_value(str(media["source"]))
+    assert not widget._generate.disabled
+    widget._controls["video"].control.set_value(str(media["subject"]))  # an image, not a video
+    assert widget._generate.disabled
+    assert "mp4" in widget._controls["video"].control._message.value
+    widget._seed.value = "-3"
+    assert widget._generate.disabled and "seed" in widget._common_error.value
+
+
+async def test_mask_of_the_wrong_size_blocks_generate_before_paying(emulated, media):
+    widget = wv.VideoEditWidget(client=emulated)
+    widget.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["subject"]))
+    assert widget._generate.disabled
+    assert "resolution" in widget._controls["mask_image"].control._message.value
+    with pytest.raises(wv.ValidationError):
+        widget.submit()
+
+
+async def test_server_text_is_escaped_in_failures(emulated, requests_by_function):
+    app = emulated._transport.app
+    app.state.emulator.config.faults.add(
+        "submit", "fail_task", code="InternalError", message="<script>alert(1)</script>"
+    )
+    widget = wv.VideoOutpaintingWidget(
+        client=emulated, request=requests_by_function["video_outpainting"]
+    )
+    widget.submit()
+    with pytest.raises(wv.TaskFailedError):
+        await widget.wait(30)
+    assert widget.status == "FAILED"
+    assert "<script>" not in widget._status.value and "&lt;script&gt;" in widget._status.value
+    assert "InternalError" in widget._status.value and "request_id" in widget._status.value
+
+
+async def test_cancel_while_pending_and_stop_watching_while_running(tmp_path, media):
+    app = create_app(EmulatorConfig(pending_s=0.4, running_s=30))
+    client = make_client(app, tmp_path)
+    request = wv.VideoOutpainting(prompt="wide", video=media["source"])
+    widget = wv.VideoOutpaintingWidget(client=client, request=request)
+    widget.submit()
+    while widget.status != "PENDING":
+        await asyncio.sleep(0.01)
+    assert widget._cancel.layout.display is None and widget._stop.layout.display == "none"
+    widget._cancel.click()
+    with pytest.raises(wv.TaskCanceledError):
+        await widget.wait(5)
+    assert widget.status == "CANCELED" and widget._cancel.layout.display == "none"
+    widget.submit()
+    while widget.status != "RUNNING":
+        await asyncio.sleep(0.01)
+    assert widget._stop.layout.display is None and widget._cancel.layout.display == "none"
+    widget._stop.click()
+    assert not widget.task.watching and "not watched" in widget._status.value
+    await client.aclose()
+
+
+async def test_studio_history_and_result_as_input(emulated, requests_by_function):
+    studio = wv.VaceStudio(client=emulated)
+    extension = studio["video_extension"]
+    extension.set_request(requests_by_function["video_extension"])
+    extension.submit()
+    await extension.wait(30)
+    assert (
+        "video_extension" in studio._history.value
+        and str(extension.task.local_path) in studio._history.value
+    )
+    assert extension._reuse.layout.display is None
+    extension._target.value = "Video outpainting: source video"
+    extension._reuse_button.click()
+    outpainting = studio["video_outpainting"]
+    assert outpainting._controls["video"].read() == str(extension.task.local_path)
+    assert studio._tabs.selected_index == 4
+    outpainting._prompt.value = "wider"
+    outpainting.submit()
+    await outpainting.wait(30)
+    assert outpainting.status == "SUCCEEDED" and len(studio.tasks) == 2
+    with pytest.raises(KeyError):
+        studio["text2video"]
+
+
+async def test_widget_state_holds_no_key_and_no_big_media(emulated, requests_by_function):
+    studio = wv.VaceStudio(client=emulated)
+    for function, request in requests_by_function.items():
+        studio[function].set_request(request)
+    studio["video_edit"].submit()
+    await studio["video_edit"].wait(30)
+    state = {}
+    for model_id, widget in list(W.Widget._active_widgets.items()):
+        try:
+            state[model_id] = widget.get_state()
+        except Exception:  # noqa: BLE001 - closed widgets
+            continue
+    text = json.dumps(
+        state,
+        default=lambda b: f"<{len(b)} bytes>" if isinstance(b, (bytes, memoryview)) else str(b),
+    )
+    assert SECRET not in text
+    biggest = max(len(json.dumps(s, default=str)) for s in state.values())
+    assert biggest < 100_000
+
+
+async def test_browser_upload_over_the_limit_is_refused_with_a_message(emulated):
+    widget = wv.VideoOutpaintingWidget(client=emulated)
+    picker = widget._controls["video"].control
+    big = {
+        "name": "huge.mp4",
+        "type": "video/mp4",
+        "size": 11 << 20,
+        "content": memoryview(b"\0" * (11 << 20)),
+        "last_modified": 0,
+    }
+    picker._on_upload({"new": (big,)})
+    assert picker.value is None and "websocket" in picker._message.value
+
+
+async def test_remote_url_previews_are_escaped(emulated):
+    widget = wv.VideoOutpaintingWidget(client=emulated)
+    picker = widget._controls["video"].control
+    picker.set_value("https://example.com/v.mp4?a='><script>")
+    assert "<script>" not in picker._preview.value
+
+
+async def test_repr_is_short_and_secret_free(emulated):
+    widget = wv.ImageReferenceWidget(client=emulated)
+    assert repr(widget) == "ImageReferenceWidget(status='invalid')"
+
+
+def test_default_client_is_the_emulator_without_a_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    monkeypatch.delenv("WANVACE_BASE_URL", raising=False)
+    monkeypatch.setenv("DASHSCOPE_API_KEY_FILE_PATH", str(tmp_path / "none"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    wv.backend.reset_default_client()
+    try:
+        client = wv.default_client()
+        assert client.is_emulator and client is wv.default_client()
+        monkeypatch.setenv("DASHSCOPE_API_KEY", SECRET)
+        wv.backend.reset_default_client()
+        real = wv.default_client()
+        assert not real.is_emulator and real.host == "dashscope-intl.aliyuncs.com"
+        assert SECRET not in repr(real) and SECRET not in real.backend_label
+    finally:
+        wv.backend.reset_default_client()
+
+
+async def test_client_httpx_honours_environment_proxies(emulated):
+    http = emulated._client()
+    assert isinstance(http, httpx.AsyncClient) and http._trust_env
