@@ -84,15 +84,17 @@ class VaceWidget(W.VBox):
         self._form_error = W.HTML()
         self._backend = W.HTML()
         self._generate = W.Button(
-            description="Generate", button_style="primary", icon="play", disabled=True
+            description="Generate",
+            button_style="primary",
+            icon="play",
+            disabled=True,
+            _dom_classes=("wanvace-generate",),
         )
-        self._generate.add_class("wanvace-generate")
         self._cancel = W.Button(description="Cancel", icon="stop", layout=W.Layout(display="none"))
         self._stop = W.Button(
             description="Stop watching", icon="eye-slash", layout=W.Layout(display="none")
         )
-        self._status = W.HTML()
-        self._status.add_class("wanvace-status")
+        self._status = W.HTML(_dom_classes=("wanvace-status",))
         self._source = W.HTML()
         self._player = ResultPlayer()
         self._target = W.Dropdown(options=[], layout=W.Layout(width="260px"))

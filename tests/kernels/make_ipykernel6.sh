@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Makes a second environment with ipykernel 6 and registers it as the kernel
+# "wanvace-ipykernel6" in the test environment, so the real-kernel tests run on both
+# ipykernel majors. Idempotent; used by scripts/test.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+main_venv="${WANVACE_VENV:-$root/.venv}"
+k6="${WANVACE_K6_VENV:-$root/.venv-ipykernel6}"
+if [ ! -x "$k6/bin/python" ]; then
+  python3 -m venv "$k6"
+fi
+"$k6/bin/python" -m pip install --quiet "ipykernel>=6,<7" -e "$root" 2>&1 | grep -v "is ignored" || true
+"$k6/bin/python" -m ipykernel install --prefix "$main_venv" --name wanvace-ipykernel6 \
+  --display-name "Python (ipykernel 6)" >/dev/null
+"$k6/bin/python" -c "import ipykernel, sys; assert ipykernel.__version__.startswith('6'), ipykernel.__version__"
