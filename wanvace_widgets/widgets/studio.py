@@ -61,6 +61,12 @@ class VaceStudio(W.VBox):
                 return widget
         raise KeyError(f"{function!r} is not one of {', '.join(c.FUNCTIONS)}")
 
+    def select(self, function: str) -> VaceWidget:
+        """Show the tab of one function and return its widget."""
+        widget = self[function]
+        self._tabs.selected_index = self.function_widgets.index(widget)
+        return widget
+
     @property
     def tasks(self):
         return [w.task for w in self.function_widgets if w.task is not None]

@@ -1,0 +1,140 @@
+"""The product as a user meets it: JupyterLab in Chromium, a real click on Generate,
+the result video loading and playing inline, with no further cell run."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import ARTIFACTS
+
+SETUP = """import wanvace_widgets as wv
+from wanvace_widgets.samples import write_samples
+media = write_samples("media")"""
+
+REQUESTS = {
+    "image_reference": 'wv.ImageReferenceWidget(request=wv.ImageReference(prompt="A walk on the hills.", '
+    'ref_images=[media["subject"], media["background"]], obj_or_bg=["obj", "bg"], size="960*960"))',
+    "video_repainting": 'wv.VideoRepaintingWidget(request=wv.VideoRepainting(prompt="Line art.", '
+    'video=media["source"], control_condition="scribble"))',
+    "video_edit": 'wv.VideoEditWidget(request=wv.VideoEdit(prompt="A knight.", video=media["source"], '
+    'mask_image=media["mask"]))',
+    "video_extension": 'wv.VideoExtensionWidget(request=wv.VideoExtension(prompt="Walking on.", '
+    'first_clip=media["first_clip"], last_clip=media["last_clip"]))',
+    "video_outpainting": 'wv.VideoOutpaintingWidget(request=wv.VideoOutpainting(prompt="Wide hills.", '
+    'video=media["source"], left_scale=1.5, right_scale=1.5))',
+}
+
+
+def open_and_run(page, lab, name: str) -> None:
+    page.goto(lab.url(name))
+    page.wait_for_function(
+        "window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000
+    )
+    page.wait_for_function(
+        "document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus') !== null"
+        " || true"
+    )
+    page.wait_for_timeout(1500)  # the kernel starts
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def click_generate_and_play(page, widget_selector: str, timeout_ms: int = 120_000) -> dict:
+    generate = page.locator(f"{widget_selector} .wanvace-generate")
+    generate.wait_for(timeout=timeout_ms)
+    page.wait_for_function(
+        f"document.querySelector('{widget_selector} .wanvace-generate') && "
+        f"!document.querySelector('{widget_selector} .wanvace-generate').disabled",
+        timeout=timeout_ms,
+    )
+    generate.click()  # a real click; no further cell is run from here on
+    page.wait_for_function(
+        f"(document.querySelector('{widget_selector} .wanvace-status') || {{}}).innerText"
+        "?.includes('SUCCEEDED')",
+        timeout=timeout_ms,
+    )
+    video = page.locator(f"{widget_selector} video.wanvace-result")
+    video.wait_for(timeout=timeout_ms)
+    page.wait_for_function(
+        f"(v => v && v.readyState >= 2 && v.duration > 0)"
+        f"(document.querySelector('{widget_selector} video.wanvace-result'))",
+        timeout=30_000,
+    )
+    return video.evaluate(
+        """async v => {
+            v.muted = true; const start = v.currentTime;
+            const wait = ms => new Promise(r => setTimeout(r, ms));
+            await Promise.race([v.play(), wait(5000)]); await wait(700); v.pause();
+            return {readyState: v.readyState, duration: v.duration, width: v.videoWidth,
+                    start, end: v.currentTime, error: v.error && v.error.code, src: v.currentSrc};
+        }"""
+    )
+
+
+def error_outputs(page) -> list[str]:
+    return page.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "
+        ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+    ).all_inner_texts()
+
+
+@pytest.mark.parametrize("function", list(REQUESTS))
+def test_generate_plays_the_result_inline(page, lab, function):
+    name = f"{function}.ipynb"
+    lab.write_notebook(name, SETUP, REQUESTS[function])
+    open_and_run(page, lab, name)
+    played = click_generate_and_play(page, f".wanvace-{function}")
+    assert played["error"] is None and played["duration"] > 0 and played["end"] > played["start"]
+    assert urlsplit(played["src"]).netloc == f"127.0.0.1:{lab.port}"  # served by Jupyter itself
+    assert error_outputs(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(f".wanvace-{function}").screenshot(path=str(ARTIFACTS / f"{function}.png"))
+
+
+def test_studio_plays_with_every_other_origin_blocked(page, lab):
+    blocked = []
+
+    def only_jupyter(route):
+        if urlsplit(route.request.url).netloc == f"127.0.0.1:{lab.port}":
+            return route.continue_()
+        blocked.append(route.request.url)
+        return route.abort()
+
+    page.route("**/*", only_jupyter)
+    lab.write_notebook(
+        "studio.ipynb",
+        SETUP,
+        "studio = wv.VaceStudio()\n"
+        'studio.select("video_outpainting").set_request(wv.VideoOutpainting('
+        'prompt="Wide.", video=media["source"], left_scale=1.4))\nstudio',
+    )
+    open_and_run(page, lab, "studio.ipynb")
+    played = click_generate_and_play(page, ".wanvace-video_outpainting")
+    assert played["error"] is None and played["end"] > played["start"]
+    assert error_outputs(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "studio.png"))
+
+
+def test_saved_notebook_holds_no_key_and_stays_small(page, lab):
+    secret = "sk-browser-secret-5550123456789"
+    (lab.root / "key.txt").write_text(secret)  # as a user keeps a key: outside the notebook
+    lab.write_notebook(
+        "secret.ipynb",
+        SETUP,
+        "import httpx\nfrom wanvace_widgets.emulator import create_app\n"
+        "client = wv.VaceClient(open('key.txt').read(), base_url='http://emulator.local', "
+        "transport=httpx.ASGITransport(app=create_app()), results_dir='wanvace-results')\n"
+        "wv.VideoEditWidget(client=client, request=wv.VideoEdit(prompt='A knight.', "
+        "video=media['source'], mask_image=media['mask']))",
+    )
+    open_and_run(page, lab, "secret.ipynb")
+    click_generate_and_play(page, ".wanvace-video_edit")
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(2000)
+    saved = (lab.root / "secret.ipynb").read_text()
+    assert json.loads(saved)["metadata"].get("widgets"), "widget state was not saved"
+    assert secret not in saved
+    assert len(saved.encode()) < 300_000
