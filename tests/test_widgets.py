@@ -229,3 +229,11 @@ def test_default_client_is_the_emulator_without_a_key(monkeypatch, tmp_path):
 async def test_client_httpx_honours_environment_proxies(emulated):
     http = emulated._client()
     assert isinstance(http, httpx.AsyncClient) and http._trust_env
+
+
+async def test_edit_widget_lays_the_mask_over_its_frame(emulated, media):
+    widget = wv.VideoEditWidget(client=emulated)
+    assert widget._overlay.value == ""
+    widget.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["mask"], mask_frame_id=2))
+    assert "data:image/jpeg;base64," in widget._overlay.value and "Frame 2" in widget._overlay.value
+    assert "will be edited" in widget._overlay.value

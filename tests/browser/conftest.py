@@ -145,7 +145,7 @@ def browser():
 
 @pytest.fixture
 def page(browser, lab):
-    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    context = browser.new_context(viewport={"width": 1100, "height": 2400})
     context.set_default_timeout(120_000)
     page = context.new_page()
     yield page

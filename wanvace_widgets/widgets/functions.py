@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Any
 
+import ipywidgets as W
+import numpy as np
+from PIL import Image
+
 from .. import contract as c
+from ..media import encode_image, overlay_mask, read_image, read_video
 from ..requests import (
     ImageReference,
     VaceRequest,
@@ -12,6 +19,7 @@ from ..requests import (
     VideoExtension,
     VideoOutpainting,
     VideoRepainting,
+    is_remote_url,
 )
 from .base import VaceWidget
 from .fields import Field
@@ -212,10 +220,49 @@ class VideoEditWidget(VaceWidget):
         _SIZE,
     )
 
+    def __init__(self, client: Any = None, request: VaceRequest | None = None):
+        self._overlay = W.HTML()
+        super().__init__(client=client, request=request)
+        children = list(self.children)
+        children.insert(children.index(self._form_error), self._overlay)
+        self.children = children
+
     def _values(self) -> dict[str, Any]:
         values = super()._values()
         values["size"] = None if values["size"] == c.DEFAULT_SIZE else values["size"]
         return values
+
+    def _after_check(self, request: VaceRequest) -> None:
+        """Lay the mask over its frame, so a wrong polarity is seen before paying."""
+        key = (str(request.video), str(request.mask_image), request.mask_frame_id)
+        if key != getattr(self, "_overlay_key", None):
+            self._overlay.value = mask_overlay_html(request)
+            self._overlay_key = key
+
+
+def mask_overlay_html(request: VideoEdit) -> str:
+    """The mask's frame with the region to edit tinted, or "" when not both local."""
+    video, mask = request.video, request.mask_image
+    if video is None or mask is None or is_remote_url(video) or is_remote_url(mask):
+        return ""
+    frame_id = request.mask_frame_id or c.MASK_FRAME_ID_MIN
+    # 16 fps is the slowest input the API takes: enough seconds to reach the frame
+    frames, _ = read_video(_source(video), max_seconds=(frame_id + 1) / c.VIDEO_MIN_FPS)
+    frame = frames[min(frame_id, len(frames)) - 1]
+    tinted = overlay_mask(frame, read_image(_source(mask)))
+    small = np.asarray(
+        Image.fromarray(tinted).resize((320, max(2, 320 * frame.shape[0] // frame.shape[1])))
+    )
+    data = base64.b64encode(encode_image(small, "jpeg")).decode()
+    return (
+        "<div style='font-size:12px'><img src='data:image/jpeg;base64," + data + "' "
+        "style='border:1px solid #ddd'/><br>Frame " + str(frame_id) + " with the mask: the "
+        "<b style='color:#d0005a'>tinted</b> region (white in the mask) will be edited.</div>"
+    )
+
+
+def _source(value: Any) -> Any:
+    return value if isinstance(value, bytes) else Path(value).expanduser()
 
 
 class VideoExtensionWidget(VaceWidget):
