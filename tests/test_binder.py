@@ -1,0 +1,53 @@
+"""binder/start: the emulator on loopback unless a key is set; binder/ installs the package."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from wanvace_widgets.emulator.server import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+PROBE = """
+import os, time, httpx
+url = os.environ.get("WANVACE_BASE_URL")
+if url:
+    for _ in range(100):
+        try:
+            print(url, httpx.get(url + "/api/v1/tasks/x", headers={"Authorization": "Bearer k"}).json()["output"]["task_status"])
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+else:
+    print("no emulator")
+"""
+
+
+def run_start(extra_env: dict[str, str]) -> str:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "WANVACE_BASE_URL")}
+    env |= {"WANVACE_EMULATOR_PORT": str(port), "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"}
+    env |= extra_env
+    try:
+        return subprocess.run([str(ROOT / "binder" / "start"), sys.executable, "-c", PROBE], env=env,
+                              capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    finally:
+        subprocess.run(["pkill", "-f", f"wanvace emulator --port {port}"], check=False)
+
+
+def test_start_runs_the_emulator_when_no_key_is_set():
+    out = run_start({})
+    assert out.startswith("http://127.0.0.1:") and out.endswith(" UNKNOWN")
+
+
+def test_start_leaves_the_real_service_alone_with_a_key():
+    assert run_start({"DASHSCOPE_API_KEY": "sk-real"}) == "no emulator"
+
+
+def test_binder_requirements_install_the_package_with_lab_4_and_widgets_8():
+    lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+    assert "-e ." in lines
+    assert any(line.startswith("jupyterlab>=4") for line in lines)
+    assert any(line.startswith("ipywidgets>=8") for line in lines)
