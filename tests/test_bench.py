@@ -26,3 +26,19 @@ def test_benchmarks_run_on_a_tiny_setting(tmp_path):
     ):
         assert f"## {section}" in text
     assert "| 0 |" in text  # no 429 reached the user of our client in the batch
+
+
+def test_render_benchmark_runs_on_a_tiny_setting():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_render.py"), "--tiny"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
+    rows = [
+        line
+        for line in out.splitlines()
+        if line.startswith("| video_") or line.startswith("| image_")
+    ]
+    assert len(rows) == 5

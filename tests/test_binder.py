@@ -27,12 +27,23 @@ else:
 
 def run_start(extra_env: dict[str, str]) -> str:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "WANVACE_BASE_URL")}
-    env |= {"WANVACE_EMULATOR_PORT": str(port), "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "WANVACE_BASE_URL")
+    }
+    env |= {
+        "WANVACE_EMULATOR_PORT": str(port),
+        "PATH": f"{Path(sys.executable).parent}:{env['PATH']}",
+    }
     env |= extra_env
     try:
-        return subprocess.run([str(ROOT / "binder" / "start"), sys.executable, "-c", PROBE], env=env,
-                              capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+        return subprocess.run(
+            [str(ROOT / "binder" / "start"), sys.executable, "-c", PROBE],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        ).stdout.strip()
     finally:
         subprocess.run(["pkill", "-f", f"wanvace emulator --port {port}"], check=False)
 

@@ -234,6 +234,25 @@ async def test_client_httpx_honours_environment_proxies(emulated):
 async def test_edit_widget_lays_the_mask_over_its_frame(emulated, media):
     widget = wv.VideoEditWidget(client=emulated)
     assert widget._overlay.value == ""
-    widget.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["mask"], mask_frame_id=2))
+    widget.set_request(
+        wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["mask"], mask_frame_id=2)
+    )
     assert "data:image/jpeg;base64," in widget._overlay.value and "Frame 2" in widget._overlay.value
     assert "will be edited" in widget._overlay.value
+
+
+async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path, media):
+    app = create_app(EmulatorConfig(pending_s=0.2, running_s=0.3))
+    before = make_client(app, tmp_path)
+    request = wv.VideoOutpainting(prompt="wide", video=media["source"], left_scale=1.3)
+    task = await before.submit(request)
+    await before.aclose()  # the kernel restarts: nobody polls
+    after = make_client(app, tmp_path)
+    widget = wv.VideoOutpaintingWidget(client=after)
+    assert widget.task is not None and widget.task.task_id == task.task_id
+    assert widget._controls["left_scale"].read() == 1.3 and widget._prompt.value == "wide"
+    await widget.wait(30)
+    assert widget.status == "SUCCEEDED" and widget.local_path
+    other = wv.VideoEditWidget(client=after)
+    assert other.task is None  # only the same function's tasks are picked up
+    await after.aclose()

@@ -131,6 +131,8 @@ class VaceWidget(W.VBox):
             self.set_request(request)
         self._show_status()
         self._validate()
+        if request is None:
+            self._resume_unfinished()
 
     # -- public surface --------------------------------------------------------------------
 
@@ -161,14 +163,49 @@ class VaceWidget(W.VBox):
         """Start the job (what Generate does) and return its Task."""
         request = self.request
         self._check_files(request)
-        self.task = task = self.client.enqueue(request)
-        self._show_source(request)
+        self._follow(self.client.enqueue(request), request)
+        return self.task
+
+    def _follow(self, task: Task, request: VaceRequest | None) -> None:
+        self.task = task
+        if request is not None:
+            self._show_source(request)
         self._player.show(None)
         self.local_path = ""
         task.add_observer(self._on_task)
         self._on_task(task.snapshot())
         self._ticker = self._spawn(self._tick(task))
-        return task
+
+    def _resume_unfinished(self) -> None:
+        """After a kernel restart, follow this function's newest unfinished task again
+        (from the client's journal, if it is younger than the server keeps tasks)."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        client = self.client
+        if client.journal is None:
+            return
+        now = client._clock()
+        entries = [
+            e
+            for e in client.journal.unfinished()
+            if e.get("function") == self.request_class.function
+            and e.get("host") == client.host
+            and now - float(e.get("created_at") or 0) < c.TASK_RETENTION_S
+        ]
+        if not entries:
+            return
+        entry = entries[-1]
+        request = None
+        summary = dict(entry.get("request") or {})
+        summary.pop("function", None)
+        try:
+            request = self.request_class(**summary)
+            self.set_request(request)
+        except (TypeError, ValidationError):
+            request = None
+        self._follow(client.attach(entry["task_id"]), request)
 
     async def wait(self, timeout: float | None = None) -> Task:
         """Wait for the current task (see Task.wait)."""
