@@ -44,4 +44,6 @@ def run_demo(no_browser: bool = False, port: int = 8888) -> int:
     ]
     if no_browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers and CI machines often run as root
     return subprocess.call(command, cwd=root, env=os.environ.copy())

@@ -138,3 +138,20 @@ def test_saved_notebook_holds_no_key_and_stays_small(page, lab):
     assert json.loads(saved)["metadata"].get("widgets"), "widget state was not saved"
     assert secret not in saved
     assert len(saved.encode()) < 300_000
+
+
+def test_quickstart_shows_the_studio_and_plays_a_generated_video(page, lab):
+    import shutil
+
+    from tests.browser.conftest import ROOT
+
+    shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", lab.root / "quickstart.ipynb")
+    open_and_run(page, lab, "quickstart.ipynb")
+    page.locator(".wanvace-studio").wait_for()
+    page.wait_for_function(
+        "(v => v && v.readyState >= 2 && v.duration > 0)"
+        "(document.querySelector('.wanvace-video_outpainting video.wanvace-result'))",
+        timeout=180_000,
+    )
+    assert error_outputs(page) == []
+    page.screenshot(path=str(ARTIFACTS / "quickstart.png"))
