@@ -1,16 +1,19 @@
 """A real JupyterLab and Debian's Chromium (driven by Playwright) for the browser tests.
 
-One JupyterLab per session, in its own temporary root, settings and runtime folders,
-with widget state saved into notebooks (so the secret-leak test can look at it).
+One JupyterLab and one Chromium per test, so that kernels or pages left by one test cannot
+stall the next. Each Lab has its own temporary root, settings and runtime folders, with
+widget state saved into notebooks (so the secret-leak test can look at it).
 Chromium is Debian's (`apt-get install chromium`); Playwright never downloads a browser.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -71,7 +74,7 @@ class Lab:
         return f"{self.base}/lab/tree/{name}?token={self.token}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def lab(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
@@ -131,10 +134,12 @@ def lab(tmp_path_factory):
         httpx.post(f"http://127.0.0.1:{port}/api/shutdown?token={token}", timeout=10)
         process.wait(timeout=20)
     except Exception:  # noqa: BLE001 - make sure nothing is left behind
-        process.kill()
+        pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the Lab's kernels live in its session
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
 
