@@ -13,6 +13,7 @@ import pytest
 import wanvace_widgets as wv
 from tests.helpers import make_client
 from wanvace_widgets.emulator import EmulatorConfig, create_app
+from wanvace_widgets.widgets.player import display_path
 
 SECRET = "sk-widget-secret-9876543210"
 
@@ -145,7 +146,7 @@ async def test_studio_history_and_result_as_input(emulated, requests_by_function
     await extension.wait(30)
     assert (
         "video_extension" in studio._history.value
-        and str(extension.task.local_path) in studio._history.value
+        and display_path(extension.task.local_path) in studio._history.value
     )
     assert extension._reuse.layout.display is None
     extension._target.value = "Video outpainting: source video"
@@ -256,3 +257,11 @@ async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path
     other = wv.VideoEditWidget(client=after)
     assert other.task is None  # only the same function's tasks are picked up
     await after.aclose()
+
+
+def test_saved_paths_are_shown_relative_to_the_working_folder(tmp_path, monkeypatch):
+    inside = tmp_path / "wanvace-results" / "a.mp4"
+    outside = tmp_path.parent / "elsewhere.mp4"
+    monkeypatch.chdir(tmp_path)
+    assert display_path(inside) == "wanvace-results/a.mp4"
+    assert display_path(outside) == str(outside)

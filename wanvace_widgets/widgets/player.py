@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import ipywidgets as W
 
-__all__ = ["ResultPlayer", "served_url"]
+__all__ = ["ResultPlayer", "display_path", "served_url"]
 
 EMBED_LIMIT = 2 * 1024 * 1024
 
@@ -44,6 +44,16 @@ def served_url(path: str | Path) -> str | None:
     return None
 
 
+def display_path(path: str | Path) -> str:
+    """``path`` relative to the kernel's working folder when inside it: short and clickable
+    in the file browser beside the notebook; absolute otherwise."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 class ResultPlayer(W.VBox):
     """The result video, controls on, no autoplay, with a link to the local file."""
 
@@ -58,7 +68,7 @@ class ResultPlayer(W.VBox):
             self.children = []
             return
         url = served_url(path)
-        link = f"<code>{html.escape(str(path))}</code>"
+        link = f"<code>{html.escape(display_path(path))}</code>"
         if url:
             src = html.escape(url, quote=True)
             video = W.HTML(

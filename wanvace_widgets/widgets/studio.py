@@ -10,6 +10,7 @@ import ipywidgets as W
 from .. import contract as c
 from ..tasks import TaskSnapshot
 from .base import VaceWidget
+from .player import display_path
 from .functions import (
     ImageReferenceWidget,
     VideoEditWidget,
@@ -93,7 +94,7 @@ class VaceStudio(W.VBox):
                 html.escape(s.function),
                 html.escape(s.status),
                 html.escape(s.task_id or "—"),
-                html.escape(str(s.local_path or "")),
+                html.escape(display_path(s.local_path) if s.local_path else ""),
             )
             for s in self._rows.values()
         )
