@@ -13,9 +13,7 @@ from hypothesis import strategies as st
 import wanvace_widgets as wv
 from tests.vace_schema import SCHEMAS, cross_field_problems
 
-SEED_FILE = (
-    Path(__file__).resolve().parents[2] / "shared/reference/seed-wan2.1-vace-plus-request.txt"
-)
+SEED_FILE = Path(__file__).parent / "data" / "seed-wan2.1-vace-plus-request.sh"
 IMG = "https://example.com/a.png"
 IMG2 = "https://example.com/b.png"
 VID = "https://example.com/v.mp4"
