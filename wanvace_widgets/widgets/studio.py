@@ -10,7 +10,6 @@ import ipywidgets as W
 from .. import contract as c
 from ..tasks import TaskSnapshot
 from .base import VaceWidget
-from .player import display_path
 from .functions import (
     ImageReferenceWidget,
     VideoEditWidget,
@@ -18,6 +17,7 @@ from .functions import (
     VideoOutpaintingWidget,
     VideoRepaintingWidget,
 )
+from .player import display_path
 
 __all__ = ["VaceStudio"]
 
