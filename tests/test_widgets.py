@@ -74,7 +74,7 @@ async def test_each_widget_generates_and_plays(function, emulated, requests_by_f
     assert "PENDING" in statuses or "RUNNING" in statuses
     assert widget.task.local_path.exists() and widget.local_path == str(widget.task.local_path)
     assert widget.task.task_id in widget._status.value
-    video = widget._player.children[0]
+    video = widget._player.children[1]
     assert isinstance(video, W.Video) and video.controls and not video.autoplay  # no server here
     assert not widget._generate.disabled
 
@@ -116,24 +116,32 @@ async def test_server_text_is_escaped_in_failures(emulated, requests_by_function
     assert "InternalError" in widget._status.value and "request_id" in widget._status.value
 
 
+async def until(condition, timeout: float = 10.0) -> None:
+    """Wait for what the widget shows (its display is updated just after a status change)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the widget never got there"
+        await asyncio.sleep(0.01)
+
+
 async def test_cancel_while_pending_and_stop_watching_while_running(tmp_path, media):
     app = create_app(EmulatorConfig(pending_s=0.4, running_s=30))
     client = make_client(app, tmp_path)
     request = wv.VideoOutpainting(prompt="wide", video=media["source"])
     widget = wv.VideoOutpaintingWidget(client=client, request=request)
+    action = widget._action
+    assert action.disabled
     widget.submit()
-    while widget.status != "PENDING":
-        await asyncio.sleep(0.01)
-    assert widget._cancel.layout.display is None and widget._stop.layout.display == "none"
-    widget._cancel.click()
+    await until(lambda: widget.status == "PENDING" and not action.disabled)
+    assert action.description == "Cancel"
+    action.click()
     with pytest.raises(wv.TaskCanceledError):
         await widget.wait(5)
-    assert widget.status == "CANCELED" and widget._cancel.layout.display == "none"
+    assert widget.status == "CANCELED" and action.disabled
     widget.submit()
-    while widget.status != "RUNNING":
-        await asyncio.sleep(0.01)
-    assert widget._stop.layout.display is None and widget._cancel.layout.display == "none"
-    widget._stop.click()
+    await until(lambda: widget.status == "RUNNING" and action.description == "Stop watching")
+    assert not action.disabled
+    action.click()
     assert not widget.task.watching and "not watched" in widget._status.value
     await client.aclose()
 

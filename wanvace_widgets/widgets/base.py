@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,8 +41,12 @@ _STATUS_TEXT = {
     c.UNKNOWN: "UNKNOWN: the server no longer knows this task",
     "ERROR": "ERROR",
 }
+_ACTIONS = {"cancel": ("Cancel", "stop"), "stop": ("Stop watching", "eye-slash")}
 _COLORS = {c.SUCCEEDED: "#1b7f3b", c.FAILED: "#b00020", "ERROR": "#b00020", c.UNKNOWN: "#b00020"}
 _PROMPT_HELP = "Describe the video you want, rather than giving instructions. ≤ 800 characters."
+#: a burst of status changes (queued → uploading → submitting → pending) within this time
+#: reaches the browser as one update
+RENDER_DELAY_S = 0.2
 
 
 class VaceWidget(W.VBox):
@@ -63,6 +68,10 @@ class VaceWidget(W.VBox):
         self._client = client
         self.task: Task | None = None
         self._ticker: asyncio.Task | None = None
+        self._render_handle: asyncio.TimerHandle | None = None
+        self._rendered_at = 0.0
+        self._action_mode: str | None = None
+        self._source_url: str | None = None
         self._targets: list[tuple[str, Callable[[str], None]]] = []
         self._prompt = W.Textarea(
             placeholder=_PROMPT_HELP, layout=W.Layout(width="100%", height="70px")
@@ -90,12 +99,10 @@ class VaceWidget(W.VBox):
             disabled=True,
             _dom_classes=("wanvace-generate",),
         )
-        self._cancel = W.Button(description="Cancel", icon="stop", layout=W.Layout(display="none"))
-        self._stop = W.Button(
-            description="Stop watching", icon="eye-slash", layout=W.Layout(display="none")
-        )
+        # Cancel while the task may still be cancelled, "Stop watching" while it runs;
+        # disabled otherwise (kept in place: showing and hiding would cost more updates)
+        self._action = W.Button(description="Cancel", icon="stop", disabled=True)
         self._status = W.HTML(_dom_classes=("wanvace-status",))
-        self._source = W.HTML()
         self._player = ResultPlayer()
         self._target = W.Dropdown(options=[], layout=W.Layout(width="260px"))
         self._reuse_button = W.Button(description="Use result as input", icon="share")
@@ -112,9 +119,9 @@ class VaceWidget(W.VBox):
             *(ctrl.widget for ctrl in self._controls.values()),
             self._form_error,
             self._backend,
-            W.HBox([self._generate, self._cancel, self._stop]),
+            W.HBox([self._generate, self._action]),
             self._status,
-            W.HBox([self._source, self._player]),
+            self._player,
             self._reuse,
         ]
         self.add_class("wanvace-widget")
@@ -124,8 +131,7 @@ class VaceWidget(W.VBox):
         for ctrl in self._controls.values():
             ctrl.observe(lambda _: self._validate())
         self._generate.on_click(lambda _: self.submit())
-        self._cancel.on_click(lambda _: self._spawn(self._cancel_task()))
-        self._stop.on_click(lambda _: self.task and self.task.stop_watching())
+        self._action.on_click(lambda _: self._act())
         self._reuse_button.on_click(lambda _: self._send_result())
         if request is not None:
             self.set_request(request)
@@ -168,8 +174,7 @@ class VaceWidget(W.VBox):
 
     def _follow(self, task: Task, request: VaceRequest | None) -> None:
         self.task = task
-        if request is not None:
-            self._show_source(request)
+        self._source_url = self._source_of(request) if request is not None else None
         self._player.show(None)
         self.local_path = ""
         task.add_observer(self._on_task)
@@ -312,23 +317,58 @@ class VaceWidget(W.VBox):
         return self.task is not None and not self.task.done
 
     def _on_task(self, snapshot: TaskSnapshot) -> None:
-        with self.hold_sync():
-            if self.status != snapshot.status:
-                self.status = snapshot.status
-            self._show_status(snapshot)
-            live = not snapshot.finished
-            cancellable = snapshot.status in ("QUEUED", c.PENDING)
-            _show(self._cancel, live and cancellable)
-            _show(self._stop, live and snapshot.status == c.RUNNING and snapshot.watching)
+        if self.status != snapshot.status:
+            self.status = snapshot.status
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None or snapshot.finished or not snapshot.watching:
+            self._render()
+        elif self._render_handle is None:
+            self._render_handle = loop.call_later(RENDER_DELAY_S, self._render)
+
+    def _render(self) -> None:
+        """Bring status line, buttons and player up to the task's latest state; only traits
+        that change are sent to the browser."""
+        if self._render_handle is not None:
+            self._render_handle.cancel()
+            self._render_handle = None
+        if self.task is None:
+            return
+        snapshot = self.task.snapshot()
+        self._rendered_at = time.monotonic()
+        self._show_status(snapshot)
+        live = not snapshot.finished
+        if live and snapshot.status in ("QUEUED", c.PENDING):
+            self._set_action("cancel")
+        elif live and snapshot.status == c.RUNNING and snapshot.watching:
+            self._set_action("stop")
+        else:
+            self._set_action(None)
+        if self._generate.disabled != live:
             self._generate.disabled = live
-            if (
-                snapshot.finished
-                and snapshot.local_path
-                and self._player.path != snapshot.local_path
-            ):
-                self._player.show(snapshot.local_path, snapshot.video_url)
-                _show(self._reuse, bool(self._targets))
-                self.local_path = str(snapshot.local_path)
+        if snapshot.finished and snapshot.local_path and self._player.path != snapshot.local_path:
+            self._player.show(snapshot.local_path, snapshot.video_url, self._source_url)
+            _show(self._reuse, bool(self._targets))
+            self.local_path = str(snapshot.local_path)
+
+    def _set_action(self, mode: str | None) -> None:
+        if mode == self._action_mode:
+            return
+        self._action_mode = mode
+        description, icon = _ACTIONS[mode or "cancel"]
+        with self._action.hold_sync():  # one update for the three traits
+            self._action.description, self._action.icon = description, icon
+            self._action.disabled = mode is None
+
+    def _act(self) -> None:
+        if self.task is None:
+            return
+        if self._action_mode == "cancel":
+            self._spawn(self._cancel_task())
+        elif self._action_mode == "stop":
+            self.task.stop_watching()
 
     def _show_status(self, snapshot: TaskSnapshot | None = None) -> None:
         if snapshot is None:
@@ -353,11 +393,13 @@ class VaceWidget(W.VBox):
         self._status.value = "<div>" + "<br>".join(lines) + "</div>"
 
     async def _tick(self, task: Task) -> None:
-        """Refresh the elapsed time once a second while the job is live."""
+        """Refresh the elapsed time about once a second while the job is live (skipped when
+        a status change was just shown)."""
         while not task.done:
             await asyncio.sleep(1.0)
-            if self.task is task and not task.done:
-                self._show_status(task.snapshot())
+            recent = time.monotonic() - self._rendered_at < 0.9
+            if self.task is task and not task.done and not recent:
+                self._render()
 
     async def _cancel_task(self) -> None:
         if self.task is None:
@@ -367,20 +409,14 @@ class VaceWidget(W.VBox):
         except VaceError as error:
             self._form_error.value = _error_html(error)
 
-    def _show_source(self, request: VaceRequest) -> None:
+    def _source_of(self, request: VaceRequest) -> str | None:
+        """A URL the browser can play the source video from, if there is one."""
         value = getattr(request, self.source_field, None) if self.source_field else None
-        url = None
         if isinstance(value, str) and is_remote_url(value) and value.startswith("http"):
-            url = value
-        elif value is not None and not isinstance(value, bytes):
-            url = served_url(value)
-        self._source.value = (
-            "<div><div style='font-size:12px'>source</div><video src='"
-            f"{html.escape(url, quote=True)}' controls preload='metadata' "
-            "style='max-width:100%;max-height:360px'></video></div>"
-            if url
-            else ""
-        )
+            return value
+        if value is not None and not isinstance(value, bytes):
+            return served_url(value)
+        return None
 
     def _send_result(self) -> None:
         if self._player.path is None or not self._targets:

@@ -55,40 +55,66 @@ def display_path(path: str | Path) -> str:
 
 
 class ResultPlayer(W.VBox):
-    """The result video, controls on, no autoplay, with a link to the local file."""
+    """The result video beside its source, controls on, no autoplay, with a link to the
+    local file. Normally one HTML widget whose value changes once per result, so showing a
+    result costs the browser one message."""
 
     def __init__(self) -> None:
         super().__init__()
         self.add_class("wanvace-player")
         self.path: Path | None = None
+        self._html = W.HTML()
+        self.children = [self._html]
 
-    def show(self, path: Path | None, remote_url: str | None = None) -> None:
+    def show(
+        self, path: Path | None, remote_url: str | None = None, source_url: str | None = None
+    ) -> None:
+        """Show the result at ``path`` (None clears), beside the source video if given."""
         self.path = path
         if path is None:
-            self.children = []
+            self._html.value = ""
+            self.children = [self._html]
             return
+        source = _video_html(source_url, "source") if source_url else ""
         url = served_url(path)
         link = f"<code>{html.escape(display_path(path))}</code>"
         if url:
             src = html.escape(url, quote=True)
-            video = W.HTML(
-                f"<video class='wanvace-result' src='{src}' controls preload='metadata' "
-                "style='max-width:100%;max-height:360px'></video>"
-            )
             link = f"<a href='{src}' download>download</a> · saved as {link}"
-        elif path.stat().st_size <= EMBED_LIMIT:
-            video = W.Video(
-                value=path.read_bytes(),
-                format="mp4",
-                autoplay=False,
-                loop=False,
-                controls=True,
-                layout=W.Layout(max_width="100%"),
-            )
-            video.add_class("wanvace-result")
-        else:
-            video = W.HTML("<i>The video is too big to embed here; open the saved file.</i>")
         if remote_url and remote_url.startswith("https://") and not url:
             remote = html.escape(remote_url, quote=True)
             link += f" · <a href='{remote}' target='_blank'>remote copy</a>"
-        self.children = [video, W.HTML(f"<span style='font-size:12px'>{link}</span>")]
+        link = f"<div style='font-size:12px'>{link}</div>"
+        if url:
+            result = _video_html(url, "result", "wanvace-result")
+            self._html.value = (
+                f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{source}"
+                f"<div>{result}{link}</div></div>"
+            )
+            self.children = [self._html]
+            return
+        self._html.value = source
+        self.children = [self._html, self._embedded(path), W.HTML(link)]
+
+    @staticmethod
+    def _embedded(path: Path) -> W.Widget:
+        """The video as bytes in the widget state: only when no Jupyter server serves it."""
+        if path.stat().st_size > EMBED_LIMIT:
+            return W.HTML("<i>The video is too big to embed here; open the saved file.</i>")
+        return W.Video(
+            value=path.read_bytes(),
+            format="mp4",
+            autoplay=False,
+            loop=False,
+            controls=True,
+            layout=W.Layout(max_width="100%"),
+            _dom_classes=("wanvace-result",),
+        )
+
+
+def _video_html(url: str, label: str, css_class: str = "") -> str:
+    src = html.escape(url, quote=True)
+    return (
+        f"<div><div style='font-size:12px'>{label}</div><video class='{css_class}' src='{src}' "
+        "controls preload='metadata' style='max-width:100%;max-height:360px'></video></div>"
+    )
