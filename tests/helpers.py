@@ -25,3 +25,17 @@ def make_client(app, tmp_path, **options) -> VaceClient:
         results_dir=tmp_path / "results",
         **options,
     )
+
+
+def padded_mp4(source, target, size: int):
+    """A valid MP4 of ``size`` bytes: ``source`` followed by an MP4 ``free`` box, which
+    players and probes skip. Quick to make, unlike encoding 50 MB of video."""
+    data = source.read_bytes()
+    pad = size - len(data)
+    with open(target, "wb") as f:
+        f.write(data)
+        f.write(pad.to_bytes(4, "big") + b"free")
+        for _ in range((pad - 8) // (1 << 20)):
+            f.write(bytes(1 << 20))
+        f.write(bytes((pad - 8) % (1 << 20)))
+    return target

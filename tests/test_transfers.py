@@ -1,4 +1,5 @@
-"""Downloads stream in bounded memory and leave no partial file; the journal survives."""
+"""Uploads and downloads stream in bounded memory, a broken download leaves no partial
+file, and the journal survives."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import tracemalloc
 import httpx
 import pytest
 
+import wanvace_widgets as wv
+from tests.helpers import padded_mp4
 from wanvace_widgets import errors
 from wanvace_widgets.downloads import download_to
 from wanvace_widgets.journal import Journal
+from wanvace_widgets.uploads import prepare_media
 
 SIZE = 50 * 1024 * 1024
 CHUNK = 256 * 1024
@@ -36,6 +40,47 @@ async def test_a_50_mb_download_streams_in_bounded_memory(tmp_path):
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert target.stat().st_size == SIZE
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB"
+
+
+class StorageSink(httpx.AsyncBaseTransport):
+    """A storage host that reads an upload chunk by chunk and keeps only its size."""
+
+    def __init__(self):
+        self.received = self.largest_chunk = 0
+
+    async def handle_async_request(self, request):
+        async for chunk in request.stream:
+            self.received += len(chunk)
+            self.largest_chunk = max(self.largest_chunk, len(chunk))
+        return httpx.Response(200)
+
+
+async def test_a_49_mb_upload_streams_in_bounded_memory(tmp_path, media):
+    big = padded_mp4(media["source"], tmp_path / "big.mp4", 49 * 1024 * 1024)
+    policy = {
+        "upload_host": "https://storage.example/",
+        "upload_dir": "dashscope-instant/x",
+        "oss_access_key_id": "id",
+        "policy": "p",
+        "signature": "s",
+        "x_oss_object_acl": "private",
+        "x_oss_forbid_overwrite": "true",
+        "max_file_size_mb": 100,
+    }
+
+    async def get_policy(path, params):
+        return {"data": policy}
+
+    sink = StorageSink()
+    request = wv.VideoOutpainting(prompt="wide", video=str(big))
+    async with httpx.AsyncClient(transport=sink) as http:
+        tracemalloc.start()
+        uploaded, needs_header = await prepare_media(http, "wan2.1-vace-plus", get_policy, request)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    assert uploaded.video == "oss://dashscope-instant/x/big.mp4" and needs_header
+    assert sink.received > big.stat().st_size and sink.largest_chunk <= 1024 * 1024
     assert peak < 20 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB"
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -57,28 +58,36 @@ class MediaInfo:
     size_bytes: int
 
 
-def _open_bytes(source: Source) -> bytes:
+def _open(source: Source) -> BinaryIO:
+    """A readable binary file: files are read from disk as needed, never whole."""
     if isinstance(source, bytes):
-        return source
+        return io.BytesIO(source)
     try:
-        return Path(source).read_bytes()
+        return open(source, "rb")  # noqa: SIM115 - the caller closes it
     except OSError as exc:
         raise MediaReadError(f"cannot read {source}: {exc.strerror or exc}") from exc
 
 
 def probe(source: Source) -> MediaInfo:
     """Describe an image or video from its header (frames are counted only when needed)."""
-    data = _open_bytes(source)
+    with _open(source) as file:
+        size = file.seek(0, io.SEEK_END)
+        file.seek(0)
+        return _probe_file(file, size)
+
+
+def _probe_file(file: BinaryIO, size: int) -> MediaInfo:
     try:
-        with Image.open(io.BytesIO(data)) as img:
+        with Image.open(file) as img:
             fmt = _IMAGE_FORMATS.get(img.format or "")
             if fmt:
                 w, h = img.size
-                return MediaInfo("image", fmt, fmt, w, h, None, None, 1, len(data))
+                return MediaInfo("image", fmt, fmt, w, h, None, None, 1, size)
     except Exception:  # noqa: BLE001 - not an image: try it as a video below
         pass
+    file.seek(0)
     try:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(file) as container:
             if not container.streams.video:
                 raise MediaReadError("the file has no video stream")
             stream = container.streams.video[0]
@@ -103,7 +112,7 @@ def probe(source: Source) -> MediaInfo:
                 fps,
                 duration,
                 frames,
-                len(data),
+                size,
             )
     except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds
         raise MediaReadError(
@@ -114,7 +123,7 @@ def probe(source: Source) -> MediaInfo:
 def read_image(source: Source) -> np.ndarray:
     """The image as an RGB ``uint8`` array of shape (height, width, 3)."""
     try:
-        with Image.open(io.BytesIO(_open_bytes(source))) as img:
+        with _open(source) as file, Image.open(file) as img:
             return np.asarray(img.convert("RGB"))
     except MediaReadError:
         raise
@@ -125,7 +134,7 @@ def read_image(source: Source) -> np.ndarray:
 def read_video(source: Source, max_seconds: float | None = None) -> tuple[list[np.ndarray], float]:
     """Decoded RGB frames (up to ``max_seconds``) and the frame rate."""
     try:
-        with av.open(io.BytesIO(_open_bytes(source))) as container:
+        with _open(source) as file, av.open(file) as container:
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 30)
             limit = None if max_seconds is None else max(1, round(max_seconds * fps))

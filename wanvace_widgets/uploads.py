@@ -2,6 +2,7 @@
 
 Every local file is checked first (format, size, sides, frame rate, clip lengths, mask
 resolution), so a file the server would refuse fails here, before any upload or submit.
+Files are read from disk in chunks (probe, hash, upload), never held whole in memory.
 The upload POST goes to the storage host without the API key and is never retried
 mid-body; the policy request is an ordinary idempotent GET.
 """
@@ -9,6 +10,7 @@ mid-body; the policy request is an ordinary idempotent GET.
 from __future__ import annotations
 
 import hashlib
+import io
 import mimetypes
 import os
 from collections.abc import Awaitable, Callable
@@ -35,18 +37,35 @@ def _fail(item: MediaInput, rule: str) -> ValidationError:
     return ValidationError(item.field, shown, rule, api_field=item.api_field)
 
 
-def _read(item: MediaInput) -> bytes:
+#: a local input as checked: the bytes given, or the path of the file on disk
+LocalMedia = bytes | Path
+
+_CHUNK = 1 << 20
+
+
+def _local(item: MediaInput) -> LocalMedia:
     if isinstance(item.value, bytes):
         return item.value
     path = Path(os.fspath(item.value)).expanduser()
     if not path.is_file():
         raise _fail(item, f"no such file: {path}")
-    return path.read_bytes()
+    return path
 
 
-def _check_one(item: MediaInput, data: bytes) -> MediaInfo:
+def _digest(media: LocalMedia) -> str:
+    """SHA-256 of the content (one upload per distinct file), read a chunk at a time."""
+    if isinstance(media, bytes):
+        return hashlib.sha256(media).hexdigest()
+    digest = hashlib.sha256()
+    with open(media, "rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_one(item: MediaInput, media: LocalMedia) -> MediaInfo:
     try:
-        info = probe(data)
+        info = probe(media)
     except MediaReadError as exc:
         raise _fail(item, str(exc)) from exc
     if item.kind in ("image", "mask_image"):
@@ -74,13 +93,13 @@ def _check_one(item: MediaInput, data: bytes) -> MediaInfo:
 
 def check_local_media(
     request: VaceRequest,
-) -> dict[tuple[str, int | None], tuple[bytes, MediaInfo]]:
-    """Read and check every local media input; raise ValidationError on the first problem."""
+) -> dict[tuple[str, int | None], tuple[LocalMedia, MediaInfo]]:
+    """Check every local media input; raise ValidationError on the first problem."""
     checked = {}
     for item in request.media_inputs():
         if item.is_local:
-            data = _read(item)
-            checked[(item.field, item.index)] = (data, _check_one(item, data))
+            media = _local(item)
+            checked[(item.field, item.index)] = (media, _check_one(item, media))
     infos = {field: info for (field, _), (_, info) in checked.items()}
     clips = [infos[f] for f in ("first_clip", "last_clip") if f in infos]
     if len(clips) == 2 and sum(i.duration_s or 0 for i in clips) > c.CLIP_MAX_SECONDS + 0.05:
@@ -99,11 +118,11 @@ def check_local_media(
     return checked
 
 
-def _filename(item: MediaInput, data: bytes, info: MediaInfo) -> str:
-    if not isinstance(item.value, bytes):
-        return Path(os.fspath(item.value)).name
+def _filename(media: LocalMedia, kind: str, digest: str, info: MediaInfo) -> str:
+    if isinstance(media, Path):
+        return media.name
     ext = {"jpeg": ".jpg", "mp4": ".mp4"}.get(info.format, f".{info.format}")
-    return f"{item.kind}-{hashlib.sha256(data).hexdigest()[:16]}{ext}"
+    return f"{kind}-{digest[:16]}{ext}"
 
 
 async def prepare_media(
@@ -119,14 +138,14 @@ async def prepare_media(
     uploaded: dict[str, str] = {}  # content hash -> oss URL: one upload per distinct file
     replacements = {}
     items = {(m.field, m.index): m for m in request.media_inputs()}
-    for key, (data, info) in checked.items():
-        digest = hashlib.sha256(data).hexdigest()
+    for key, (media, info) in checked.items():
+        digest = _digest(media)
         if digest not in uploaded:
             if on_upload:
                 on_upload(items[key].field)
             policy = await get_policy(c.UPLOADS_PATH, {"action": "getPolicy", "model": model})
-            name = _filename(items[key], data, info)
-            uploaded[digest] = await _post_file(http, policy.get("data") or {}, name, data)
+            name = _filename(media, items[key].kind, digest, info)
+            uploaded[digest] = await _post_file(http, policy.get("data") or {}, name, media, info)
         replacements[key] = uploaded[digest]
     if replacements:
         request = request.with_media(replacements)
@@ -137,7 +156,9 @@ async def prepare_media(
     return request, needs_header
 
 
-async def _post_file(http: httpx.AsyncClient, policy: dict, filename: str, data: bytes) -> str:
+async def _post_file(
+    http: httpx.AsyncClient, policy: dict, filename: str, media: LocalMedia, info: MediaInfo
+) -> str:
     try:
         limit = float(policy.get("max_file_size_mb") or 0)
         key = f"{policy['upload_dir']}/{filename}"
@@ -156,13 +177,16 @@ async def _post_file(http: httpx.AsyncClient, policy: dict, filename: str, data:
         raise UploadError(
             f"the upload policy lacks {exc.args[0]!r}; cannot upload {filename}"
         ) from exc
-    if limit and len(data) > limit * 2**20:
+    if limit and info.size_bytes > limit * 2**20:
         raise UploadError(f"{filename} is larger than the storage limit of {limit:g} MB")
     try:
-        # no API key here: the storage host is another party (§10)
-        response = await http.post(
-            host, data=form, files={"file": (filename, data)}, timeout=UPLOAD_TIMEOUT
-        )
+        # no API key here: the storage host is another party (§10); a file is streamed
+        with io.BytesIO(media) if isinstance(media, bytes) else open(media, "rb") as file:
+            response = await http.post(
+                host, data=form, files={"file": (filename, file)}, timeout=UPLOAD_TIMEOUT
+            )
+    except OSError as exc:
+        raise UploadError(f"cannot read {filename}: {exc.strerror or exc}") from exc
     except httpx.HTTPError as exc:
         raise UploadError(f"uploading {filename} failed: {type(exc).__name__}; try again") from exc
     if response.status_code != 200:
