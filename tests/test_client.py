@@ -313,6 +313,20 @@ async def test_local_image_and_video_are_checked_uploaded_and_resolved(client, f
     assert stats(fast_app)["upload"] == 3 and task.status == "SUCCEEDED"
 
 
+async def test_an_input_given_twice_is_uploaded_once(client, fast_app, media):
+    subject = media["subject"]
+    request = wv.ImageReference(
+        prompt="two of them",
+        ref_images=[subject, str(subject), subject.read_bytes()],
+        obj_or_bg=["obj", "obj", "obj"],
+    )
+    task = await client.submit(request)
+    urls = server_tasks(fast_app)[task.task_id].body["input"]["ref_images_url"]
+    assert urls[0] == urls[1] != urls[2]  # the same path once; bytes are their own upload
+    assert stats(fast_app)["upload"] == 2
+    await task.wait(30)
+
+
 @pytest.mark.parametrize(
     "make, rule",
     [

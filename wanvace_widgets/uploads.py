@@ -2,7 +2,7 @@
 
 Every local file is checked first (format, size, sides, frame rate, clip lengths, mask
 resolution), so a file the server would refuse fails here, before any upload or submit.
-Files are read from disk in chunks (probe, hash, upload), never held whole in memory.
+Files are read from disk in chunks (probe, upload), never held whole in memory.
 The upload POST goes to the storage host without the API key and is never retried
 mid-body; the policy request is an ordinary idempotent GET.
 """
@@ -40,8 +40,6 @@ def _fail(item: MediaInput, rule: str) -> ValidationError:
 #: a local input as checked: the bytes given, or the path of the file on disk
 LocalMedia = bytes | Path
 
-_CHUNK = 1 << 20
-
 
 def _local(item: MediaInput) -> LocalMedia:
     if isinstance(item.value, bytes):
@@ -52,15 +50,11 @@ def _local(item: MediaInput) -> LocalMedia:
     return path
 
 
-def _digest(media: LocalMedia) -> str:
-    """SHA-256 of the content (one upload per distinct file), read a chunk at a time."""
+def _identity(media: LocalMedia) -> str:
+    """What makes two inputs one upload: the same file, or the same bytes."""
     if isinstance(media, bytes):
         return hashlib.sha256(media).hexdigest()
-    digest = hashlib.sha256()
-    with open(media, "rb") as file:
-        while chunk := file.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return str(media.resolve())
 
 
 def _check_one(item: MediaInput, media: LocalMedia) -> MediaInfo:
@@ -118,11 +112,11 @@ def check_local_media(
     return checked
 
 
-def _filename(media: LocalMedia, kind: str, digest: str, info: MediaInfo) -> str:
+def _filename(media: LocalMedia, kind: str, info: MediaInfo) -> str:
     if isinstance(media, Path):
         return media.name
     ext = {"jpeg": ".jpg", "mp4": ".mp4"}.get(info.format, f".{info.format}")
-    return f"{kind}-{digest[:16]}{ext}"
+    return f"{kind}-{hashlib.sha256(media).hexdigest()[:16]}{ext}"
 
 
 async def prepare_media(
@@ -135,18 +129,18 @@ async def prepare_media(
     """Check and upload local media; return the request with ``oss://`` URLs and whether
     the resolve header is needed."""
     checked = check_local_media(request)
-    uploaded: dict[str, str] = {}  # content hash -> oss URL: one upload per distinct file
+    uploaded: dict[str, str] = {}  # identity -> oss URL: one upload per distinct input
     replacements = {}
     items = {(m.field, m.index): m for m in request.media_inputs()}
     for key, (media, info) in checked.items():
-        digest = _digest(media)
-        if digest not in uploaded:
+        identity = _identity(media)
+        if identity not in uploaded:
             if on_upload:
                 on_upload(items[key].field)
             policy = await get_policy(c.UPLOADS_PATH, {"action": "getPolicy", "model": model})
-            name = _filename(media, items[key].kind, digest, info)
-            uploaded[digest] = await _post_file(http, policy.get("data") or {}, name, media, info)
-        replacements[key] = uploaded[digest]
+            name = _filename(media, items[key].kind, info)
+            uploaded[identity] = await _post_file(http, policy.get("data") or {}, name, media, info)
+        replacements[key] = uploaded[identity]
     if replacements:
         request = request.with_media(replacements)
     needs_header = any(

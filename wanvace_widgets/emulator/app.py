@@ -98,6 +98,7 @@ class Emulator:
         task = self.tasks.get(task_id)
         if task is None:
             return _ok({"output": {"task_id": task_id, "task_status": c.UNKNOWN}})
+        task.queries += 1
         return _ok(self._describe(task))
 
     async def cancel(self, request: Request) -> Response:

@@ -45,6 +45,7 @@ class EmulatedTask:
     forced_failure: tuple[str, str] | None = None
     job: asyncio.Task | None = field(default=None, repr=False)
     job_done_at: float | None = None
+    queries: int = 0  # status GETs answered for this task (polling cost, in benchmarks)
 
     @property
     def function(self) -> str:
