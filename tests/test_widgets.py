@@ -157,6 +157,7 @@ async def test_studio_history_and_result_as_input(emulated, requests_by_function
         and display_path(extension.task.local_path) in studio._history.value
     )
     assert extension._reuse.layout.display is None
+    assert extension._target.value == extension._target.options[0]  # a target is preselected
     extension._target.value = "Video outpainting: source video"
     extension._reuse_button.click()
     outpainting = studio["video_outpainting"]

@@ -105,7 +105,9 @@ class VaceWidget(W.VBox):
         self._status = W.HTML(_dom_classes=("wanvace-status",))
         self._player = ResultPlayer()
         self._target = W.Dropdown(options=[], layout=W.Layout(width="260px"))
-        self._reuse_button = W.Button(description="Use result as input", icon="share")
+        self._reuse_button = W.Button(
+            description="Use result as input", icon="share", layout=W.Layout(width="auto")
+        )
         self._reuse = W.HBox([self._target, self._reuse_button], layout=W.Layout(display="none"))
         self.children = [
             W.HTML(
@@ -222,6 +224,7 @@ class VaceWidget(W.VBox):
         """Offer results to other widgets: (label, function taking the local file path)."""
         self._targets = targets
         self._target.options = [label for label, _ in targets]
+        self._target.value = targets[0][0] if targets else None
 
     def __repr__(self) -> str:
         task = f", task={self.task.task_id}" if self.task else ""

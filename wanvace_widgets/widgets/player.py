@@ -75,7 +75,8 @@ class ResultPlayer(W.VBox):
             self._html.value = ""
             self.children = [self._html]
             return
-        source = _video_html(source_url, "source") if source_url else ""
+        column = "<div style='flex:1 1 260px;min-width:0;max-width:560px'>{}</div>"
+        source = column.format(_video_html(source_url, "source")) if source_url else ""
         url = served_url(path)
         link = f"<code>{html.escape(display_path(path))}</code>"
         if url:
@@ -89,7 +90,7 @@ class ResultPlayer(W.VBox):
             result = _video_html(url, "result", "wanvace-result")
             self._html.value = (
                 f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{source}"
-                f"<div>{result}{link}</div></div>"
+                f"{column.format(result + link)}</div>"
             )
             self.children = [self._html]
             return
@@ -115,6 +116,6 @@ class ResultPlayer(W.VBox):
 def _video_html(url: str, label: str, css_class: str = "") -> str:
     src = html.escape(url, quote=True)
     return (
-        f"<div><div style='font-size:12px'>{label}</div><video class='{css_class}' src='{src}' "
-        "controls preload='metadata' style='max-width:100%;max-height:360px'></video></div>"
+        f"<div style='font-size:12px'>{label}</div><video class='{css_class}' src='{src}' "
+        "controls preload='metadata' style='width:100%;max-height:360px'></video>"
     )
