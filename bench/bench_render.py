@@ -41,24 +41,31 @@ def cases(media: dict[str, bytes]) -> dict[str, tuple[dict, dict, dict]]:
     }
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tiny", action="store_true")
-    args = parser.parse_args(argv)
-    repeats = 1 if args.tiny else 3
+def table(repeats: int) -> list[str]:
+    """Markdown rows: best of ``repeats`` per function, and the plain encode of its frames."""
     with tempfile.TemporaryDirectory() as tmp:
         media = {k: v.read_bytes() for k, v in write_samples(tmp).items()}
-    print("| function | output | render s per output s | plain encode s per output s | ratio |")
-    print("|---|---|---|---|---|")
+    lines = [
+        "| function | output | render s per output s | plain encode s per output s | ratio |",
+        "|---|---|---|---|---|",
+    ]
     for function, (inp, params, files) in cases(media).items():
         best = min(_timed(render, function, inp, params, files) for _ in range(repeats))
         out = render(function, inp, params, files)
         frames = [np.zeros((out.height, out.width, 3), np.uint8)] * out.frames
         plain = min(_timed(encode_mp4, frames, out.fps) for _ in range(repeats))
-        print(
+        lines.append(
             f"| {function} | {out.width}x{out.height}, {out.duration_s:.1f} s | "
             f"{best / out.duration_s:.3f} | {plain / out.duration_s:.3f} | {best / plain:.1f}× |"
         )
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tiny", action="store_true")
+    args = parser.parse_args(argv)
+    print("\n".join(table(1 if args.tiny else 3)))
     return 0
 
 

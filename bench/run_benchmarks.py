@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import wanvace_widgets as wv  # noqa: E402
+from bench import bench_render  # noqa: E402
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer  # noqa: E402
 
 KEY = "bench-key"
@@ -513,6 +514,15 @@ def main(argv=None) -> int:
         lines += bench_transfers(5 if tiny else 50, tmp)
         lines += bench_widget_traffic(server, tmp)
     lines += bench_import()
+    lines += [
+        "## 7. The emulator's render time",
+        "",
+        "Seconds of rendering per second of output video (best of 3), against PyAV encoding "
+        "the same number of blank frames of the same size (also `python bench/bench_render.py`).",
+        "",
+        *bench_render.table(1 if tiny else 3),
+        "",
+    ]
     text = "\n".join(lines) + "\n"
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
