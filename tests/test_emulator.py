@@ -205,6 +205,19 @@ async def test_sdk_extra_input_fields_are_accepted(http):
 # -- lifecycle -------------------------------------------------------------------------------
 
 
+async def test_a_task_keeps_the_running_time_it_was_submitted_with(http, emulator_app, clock):
+    config = emulator_app.state.emulator.config
+    config.running_s = 2.0
+    task_id = (await submit(http)).json()["output"]["task_id"]
+    config.running_s = 100.0  # a later task would run this long; this one still takes 2 s
+    await status_of(http, task_id)
+    clock.advance(config.pending_s + 0.01)
+    assert (await status_of(http, task_id))["output"]["task_status"] == "RUNNING"
+    await emulator_app.state.emulator.tasks.wait_idle()
+    clock.advance(2.01)
+    assert (await status_of(http, task_id))["output"]["task_status"] == "SUCCEEDED"
+
+
 async def test_task_goes_pending_running_succeeded_with_times_and_usage(http, emulator_app, clock):
     r = await submit(http)
     assert r.status_code == 200 and r.json()["output"]["task_status"] == "PENDING"

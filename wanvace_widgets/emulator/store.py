@@ -45,6 +45,7 @@ class EmulatedTask:
     forced_failure: tuple[str, str] | None = None
     job: asyncio.Task | None = field(default=None, repr=False)
     job_done_at: float | None = None
+    running_s: float = 0.0  # the config's running_s when submitted: later changes do not apply
     queries: int = 0  # status GETs answered for this task (polling cost, in benchmarks)
 
     @property
@@ -95,7 +96,14 @@ class TaskStore:
                 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."
             )
         self._rate(self._submits, key, self.config.submits_per_second)
-        task = EmulatedTask(str(uuid.uuid4()), key, body, self.now, forced_failure=failure)
+        task = EmulatedTask(
+            str(uuid.uuid4()),
+            key,
+            body,
+            self.now,
+            forced_failure=failure,
+            running_s=self.config.running_s,
+        )
         self.tasks[task.task_id] = task
         self.advance()
         return task
@@ -170,7 +178,7 @@ class TaskStore:
             task.job = self._start_job(task)
         if task.job_done_at is None:
             return
-        due = max(task.started_at + self.config.running_s, task.job_done_at)
+        due = max(task.started_at + task.running_s, task.job_done_at)
         if now < due:
             return
         task.ended_at = due
