@@ -14,13 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO
-
-import av
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import VaceError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# PyAV, numpy and Pillow are imported where they are used: they would be most of the
+# package's import time, and a kernel that never previews or probes a file never needs them.
 
 __all__ = [
     "MediaInfo",
@@ -28,6 +30,7 @@ __all__ = [
     "encode_image",
     "encode_mp4",
     "overlay_mask",
+    "mask_preview",
     "probe",
     "read_image",
     "read_video",
@@ -77,6 +80,9 @@ def probe(source: Source) -> MediaInfo:
 
 
 def _probe_file(file: BinaryIO, size: int) -> MediaInfo:
+    import av
+    from PIL import Image
+
     try:
         with Image.open(file) as img:
             fmt = _IMAGE_FORMATS.get(img.format or "")
@@ -122,6 +128,9 @@ def _probe_file(file: BinaryIO, size: int) -> MediaInfo:
 
 def read_image(source: Source) -> np.ndarray:
     """The image as an RGB ``uint8`` array of shape (height, width, 3)."""
+    import numpy as np
+    from PIL import Image
+
     try:
         with _open(source) as file, Image.open(file) as img:
             return np.asarray(img.convert("RGB"))
@@ -133,6 +142,8 @@ def read_image(source: Source) -> np.ndarray:
 
 def read_video(source: Source, max_seconds: float | None = None) -> tuple[list[np.ndarray], float]:
     """Decoded RGB frames (up to ``max_seconds``) and the frame rate."""
+    import av
+
     try:
         with _open(source) as file, av.open(file) as container:
             stream = container.streams.video[0]
@@ -164,6 +175,9 @@ def encode_mp4(frames: Iterable[np.ndarray], fps: float, out: Path | None = None
 
 
 def _write_mp4(frames: Iterable[np.ndarray], fps: float, target: Path) -> None:
+    import av
+    import numpy as np
+
     with av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as container:
         stream = None
         for rgb in frames:
@@ -181,6 +195,8 @@ def _write_mp4(frames: Iterable[np.ndarray], fps: float, target: Path) -> None:
 
 def encode_image(array: np.ndarray, format: str = "png") -> bytes:
     """Encode an RGB array as PNG or JPEG bytes."""
+    from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(array).save(buffer, format=format.upper().replace("JPG", "JPEG"), quality=85)
     return buffer.getvalue()
@@ -188,6 +204,8 @@ def encode_image(array: np.ndarray, format: str = "png") -> bytes:
 
 def thumbnail(source: Source, max_side: int = 320, frame: int = 1) -> bytes:
     """A small JPEG preview of an image, or of a video's ``frame`` (1-based)."""
+    from PIL import Image
+
     info = probe(source)
     if info.kind == "image":
         rgb = read_image(source)
@@ -208,6 +226,9 @@ def overlay_mask(
     alpha: float = 0.55,
 ) -> np.ndarray:
     """Tint the pixels a mask marks for editing (white), so its polarity can be seen."""
+    import numpy as np
+    from PIL import Image
+
     if frame_rgb.shape[:2] != mask_rgb.shape[:2]:
         mask_rgb = np.asarray(
             Image.fromarray(mask_rgb).resize((frame_rgb.shape[1], frame_rgb.shape[0]))
@@ -216,3 +237,20 @@ def overlay_mask(
     out = frame_rgb.astype(np.float32)
     out[edit] = out[edit] * (1 - alpha) + np.array(color, np.float32) * alpha
     return out.astype(np.uint8)
+
+
+def mask_preview(
+    video: Source, mask: Source, frame_id: int, fps_floor: float, width: int = 320
+) -> bytes:
+    """A small JPEG of the video's ``frame_id`` (1-based) with the mask's edit region tinted.
+
+    ``fps_floor`` is the slowest frame rate the video may have: enough seconds are decoded
+    to reach the frame at that rate."""
+    import numpy as np
+    from PIL import Image
+
+    frames, _ = read_video(video, max_seconds=(frame_id + 1) / fps_floor)
+    frame = frames[min(frame_id, len(frames)) - 1]
+    tinted = overlay_mask(frame, read_image(mask))
+    height = max(2, width * frame.shape[0] // frame.shape[1])
+    return encode_image(np.asarray(Image.fromarray(tinted).resize((width, height))), "jpeg")

@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
-import numpy as np
-from PIL import Image
 
 from .. import contract as c
-from ..media import encode_image, overlay_mask, read_image, read_video
+from ..media import mask_preview
 from ..requests import (
     ImageReference,
     VaceRequest,
@@ -246,14 +244,8 @@ def mask_overlay_html(request: VideoEdit) -> str:
     if video is None or mask is None or is_remote_url(video) or is_remote_url(mask):
         return ""
     frame_id = request.mask_frame_id or c.MASK_FRAME_ID_MIN
-    # 16 fps is the slowest input the API takes: enough seconds to reach the frame
-    frames, _ = read_video(_source(video), max_seconds=(frame_id + 1) / c.VIDEO_MIN_FPS)
-    frame = frames[min(frame_id, len(frames)) - 1]
-    tinted = overlay_mask(frame, read_image(_source(mask)))
-    small = np.asarray(
-        Image.fromarray(tinted).resize((320, max(2, 320 * frame.shape[0] // frame.shape[1])))
-    )
-    data = base64.b64encode(encode_image(small, "jpeg")).decode()
+    preview = mask_preview(_source(video), _source(mask), frame_id, c.VIDEO_MIN_FPS)
+    data = base64.b64encode(preview).decode()
     return (
         "<div style='font-size:12px'><img src='data:image/jpeg;base64," + data + "' "
         "style='border:1px solid #ddd'/><br>Frame " + str(frame_id) + " with the mask: the "
