@@ -17,7 +17,8 @@ import ipywidgets as W
 
 __all__ = ["ResultPlayer", "display_path", "served_url"]
 
-EMBED_LIMIT = 2 * 1024 * 1024
+#: the largest result embedded in the widget state (and so in a notebook saved with it)
+EMBED_LIMIT = 1024 * 1024
 
 
 def _servers() -> list[dict]:
