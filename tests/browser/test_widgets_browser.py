@@ -55,12 +55,19 @@ def click_generate_and_play(page, widget_selector: str, timeout_ms: int = 120_00
         "?.includes('SUCCEEDED')",
         timeout=timeout_ms,
     )
+    return play_result(page, widget_selector, timeout_ms)
+
+
+def play_result(page, widget_selector: str, timeout_ms: int = 120_000) -> dict:
+    """What a user does: wait for the result's player, press play (muted), let it run.
+    Waits only for the metadata first: with preload='metadata' Chromium may hold back the
+    first frame (readyState 2) until playback starts."""
     video = page.locator(f"{widget_selector} video.wanvace-result")
     video.wait_for(timeout=timeout_ms)
     page.wait_for_function(
-        f"(v => v && v.readyState >= 2 && v.duration > 0)"
+        f"(v => v && v.readyState >= 1 && v.duration > 0)"
         f"(document.querySelector('{widget_selector} video.wanvace-result'))",
-        timeout=30_000,
+        timeout=timeout_ms,
     )
     return video.evaluate(
         """async v => {
@@ -70,6 +77,15 @@ def click_generate_and_play(page, widget_selector: str, timeout_ms: int = 120_00
             return {readyState: v.readyState, duration: v.duration, width: v.videoWidth,
                     start, end: v.currentTime, error: v.error && v.error.code, src: v.currentSrc};
         }"""
+    )
+
+
+def played_well(played: dict) -> bool:
+    return (
+        played["error"] is None
+        and played["readyState"] >= 2
+        and played["duration"] > 0
+        and played["end"] > played["start"]
     )
 
 
@@ -86,7 +102,7 @@ def test_generate_plays_the_result_inline(page, lab, function):
     lab.write_notebook(name, SETUP, REQUESTS[function])
     open_and_run(page, lab, name)
     played = click_generate_and_play(page, f".wanvace-{function}")
-    assert played["error"] is None and played["duration"] > 0 and played["end"] > played["start"]
+    assert played_well(played), played
     assert urlsplit(played["src"]).netloc == f"127.0.0.1:{lab.port}"  # served by Jupyter itself
     assert error_outputs(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
@@ -112,7 +128,7 @@ def test_studio_plays_with_every_other_origin_blocked(page, lab):
     )
     open_and_run(page, lab, "studio.ipynb")
     played = click_generate_and_play(page, ".wanvace-video_outpainting")
-    assert played["error"] is None and played["end"] > played["start"]
+    assert played_well(played), played
     assert error_outputs(page) == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "studio.png"))
@@ -148,10 +164,7 @@ def test_quickstart_shows_the_studio_and_plays_a_generated_video(page, lab):
     shutil.copy(ROOT / "notebooks" / "quickstart.ipynb", lab.root / "quickstart.ipynb")
     open_and_run(page, lab, "quickstart.ipynb")
     page.locator(".wanvace-studio").wait_for()
-    page.wait_for_function(
-        "(v => v && v.readyState >= 2 && v.duration > 0)"
-        "(document.querySelector('.wanvace-video_outpainting video.wanvace-result'))",
-        timeout=180_000,
-    )
+    played = play_result(page, ".wanvace-video_outpainting", timeout_ms=180_000)
+    assert played_well(played), played
     assert error_outputs(page) == []
     page.screenshot(path=str(ARTIFACTS / "quickstart.png"))
