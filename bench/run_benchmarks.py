@@ -102,8 +102,8 @@ with EmulatorServer(config) as server:
 class EmulatorProcess:
     """An emulator in its own process, whose tasks run for an hour.
 
-    The loop-lag measure needs this: an emulator thread in the benchmark's own process
-    would take the GIL from the loop being measured and charge its work to the client.
+    The loop-lag and upload measures need this: an emulator thread in the benchmark's own
+    process would take the GIL (and memory) from the client being measured.
     """
 
     def __enter__(self):
@@ -120,7 +120,7 @@ class EmulatorProcess:
     def submit(self, i: int) -> str:
         answer = httpx.post(
             self.base_url + "/api/v1/services/aigc/video-generation/video-synthesis",
-            json=request(self, i).to_payload("wan2.1-vace-plus"),
+            json=payload(self, i),
             headers={"Authorization": f"Bearer {KEY}", "X-DashScope-Async": "enable"},
         )
         return answer.raise_for_status().json()["output"]["task_id"]

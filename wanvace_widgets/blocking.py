@@ -1,7 +1,8 @@
 """Run a coroutine to completion from plain code: in a script, or in a notebook cell.
 
 With no event loop running, a fresh loop runs it. Inside a running loop (a notebook
-cell), nest-asyncio is applied to that loop, here and only here, never at import.
+cell), nest-asyncio is applied to that loop, here and only here, never at import; it
+cannot be undone, so the loop stays re-entrant from the first blocking call on.
 Prefer ``await`` in notebooks: while a blocking call runs, the cell is busy, and on
 ipykernel 6 clicks on other widgets (Cancel included) wait until it returns.
 """

@@ -112,11 +112,12 @@ def check_local_media(
     return checked
 
 
-def _filename(media: LocalMedia, kind: str, info: MediaInfo) -> str:
+def _filename(media: LocalMedia, kind: str, identity: str, info: MediaInfo) -> str:
+    """The file's own name; given bytes, the kind and the start of their hash."""
     if isinstance(media, Path):
         return media.name
     ext = {"jpeg": ".jpg", "mp4": ".mp4"}.get(info.format, f".{info.format}")
-    return f"{kind}-{hashlib.sha256(media).hexdigest()[:16]}{ext}"
+    return f"{kind}-{identity[:16]}{ext}"
 
 
 async def prepare_media(
@@ -138,7 +139,7 @@ async def prepare_media(
             if on_upload:
                 on_upload(items[key].field)
             policy = await get_policy(c.UPLOADS_PATH, {"action": "getPolicy", "model": model})
-            name = _filename(media, items[key].kind, info)
+            name = _filename(media, items[key].kind, identity, info)
             uploaded[identity] = await _post_file(http, policy.get("data") or {}, name, media, info)
         replacements[key] = uploaded[identity]
     if replacements:

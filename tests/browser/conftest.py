@@ -64,12 +64,6 @@ class Lab:
         nbformat.write(nb, path)
         return path
 
-    def shutdown_kernels(self) -> None:
-        """End every notebook session, so kernels do not pile up across tests."""
-        auth = {"Authorization": f"token {self.token}"}
-        for session in httpx.get(f"{self.base}/api/sessions", headers=auth).json():
-            httpx.delete(f"{self.base}/api/sessions/{session['id']}", headers=auth, timeout=30)
-
     def url(self, name: str) -> str:
         return f"{self.base}/lab/tree/{name}?token={self.token}"
 
@@ -156,4 +150,3 @@ def page(browser, lab):
     page = context.new_page()
     yield page
     context.close()
-    lab.shutdown_kernels()

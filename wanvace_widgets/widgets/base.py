@@ -349,8 +349,7 @@ class VaceWidget(W.VBox):
             self._set_action("stop")
         else:
             self._set_action(None)
-        if self._generate.disabled != live:
-            self._generate.disabled = live
+        self._generate.disabled = live  # traitlets send nothing when it is unchanged
         if snapshot.finished and snapshot.local_path and self._player.path != snapshot.local_path:
             self._player.show(snapshot.local_path, snapshot.video_url, self._source_url)
             _show(self._reuse, bool(self._targets))
