@@ -12,7 +12,7 @@ Over loopback (browser and notebook tests, Binder)::
 """
 
 from .app import Emulator, create_app
-from .clock import ManualClock, SystemClock
+from ..clock import ManualClock, SystemClock
 from .config import PROFILES, EmulatorConfig
 from .faults import Fault, Faults
 from .server import EmulatorServer

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .. import contract as c
 from ..regions import REGIONS
-from .clock import Clock, SystemClock
+from ..clock import Clock, SystemClock
 from .faults import Faults
 
 __all__ = ["PROFILES", "EmulatorConfig"]
