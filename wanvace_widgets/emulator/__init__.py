@@ -11,8 +11,8 @@ Over loopback (browser and notebook tests, Binder)::
         VaceClient(base_url=server.base_url, api_key="any")
 """
 
-from .app import Emulator, create_app
 from ..clock import ManualClock, SystemClock
+from .app import Emulator, create_app
 from .config import PROFILES, EmulatorConfig
 from .faults import Fault, Faults
 from .server import EmulatorServer

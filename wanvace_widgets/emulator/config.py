@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import contract as c
-from ..regions import REGIONS
 from ..clock import Clock, SystemClock
+from ..regions import REGIONS
 from .faults import Faults
 
 __all__ = ["PROFILES", "EmulatorConfig"]
