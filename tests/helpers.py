@@ -18,10 +18,10 @@ def make_client(app, tmp_path, **options) -> VaceClient:
     options.setdefault("poll", FAST_POLL)
     options.setdefault("retry", FAST_RETRY)
     options.setdefault("api_key", "test-key")
+    options.setdefault("transport", httpx.ASGITransport(app=app))
     return VaceClient(
         base_url="http://emulator.local",
-        transport=httpx.ASGITransport(app=app),
-        journal=tmp_path / "journal.jsonl",
+        journal=tmp_path / "journal.sqlite3",
         results_dir=tmp_path / "results",
         **options,
     )

@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 import wanvace_widgets as wv
-from tests.helpers import FAST_POLL, make_client
+from tests.helpers import FAST_POLL, FAST_RETRY, make_client
+from wanvace_widgets.clock import SystemClock
+from wanvace_widgets.config import Deadlines
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer, create_app
 
 SAMPLE = "http://emulator.local/samples/source.mp4"
@@ -85,55 +87,74 @@ async def test_queries_are_retried(client, fast_app, fault):
     assert task.status == "SUCCEEDED"
 
 
-async def test_retry_after_is_respected(fast_app, tmp_path):
-    waits = []
+class RecordingClock(SystemClock):
+    """The wall clock, but sleeps are recorded and skipped."""
 
-    async def sleep(seconds):
-        waits.append(seconds)
+    def __init__(self):
+        self.waits = []
+
+    async def sleep(self, seconds):
+        self.waits.append(seconds)
         await asyncio.sleep(0)
 
-    client = make_client(fast_app, tmp_path, sleep=sleep)
+
+async def test_retry_after_is_respected(fast_app, tmp_path, media):
+    clock = RecordingClock()
+    client = make_client(fast_app, tmp_path, clock=clock)
     fast_app.state.emulator.config.faults.add(
         "policy", "status", status_code=429, code="Throttling", headers={"Retry-After": "7"}
     )
-    assert (
-        await client._call(
-            "GET", "/api/v1/uploads", params={"action": "getPolicy", "model": "wan2.1-vace-plus"}
-        )
-    )["data"]
-    assert waits == [7.0]
+    body = await client.preview(wv.VideoOutpainting(prompt="p", video=media["source"]))
+    assert body["input"]["video_url"].startswith("oss://")
+    assert 7.0 in clock.waits
     await client.aclose()
 
 
-async def test_queries_give_up_after_the_retry_budget(client, fast_app):
+async def test_an_outage_longer_than_the_follow_deadline_leaves_the_task_resumable(
+    fast_app, tmp_path
+):
+    client = make_client(fast_app, tmp_path, deadlines=Deadlines(follow=1.0))
     task = await client.submit(outpaint())
     fast_app.state.emulator.config.faults.add("query", "status", status_code=500, times=None)
-    with pytest.raises(wv.ServerError):
+    with pytest.raises(wv.TaskDetachedError, match="follow deadline"):
         await task.wait(30)
-    assert task.status == "ERROR" and task.done
+    assert task.status in ("PENDING", "RUNNING") and not task.done and not task.watching
+    assert task.problem and "deadline" in task.problem
+    await client.aclose()
+    fast_app.state.emulator.config.faults.clear()  # the outage ends; a new session resumes
+    after = make_client(fast_app, tmp_path)
+    [resumed] = after.resume()
+    await resumed.wait(30)
+    assert resumed.status == "SUCCEEDED" and resumed.local_path.exists()
+    await after.aclose()
 
 
 @pytest.mark.parametrize(
-    "fault, error, created",
+    "fault, error, status, created",
     [
-        ({"action": "status", "status_code": 500}, wv.ServerError, 0),
-        ({"action": "status", "status_code": 503, "code": "ServiceUnavailable"}, wv.ServerError, 0),
-        ({"action": "drop"}, wv.APIConnectionError, 0),
-        ({"action": "drop_after"}, wv.APIConnectionError, 1),
+        ({"action": "status", "status_code": 500}, wv.ServerError, "ERROR", 0),
+        (
+            {"action": "status", "status_code": 503, "code": "ServiceUnavailable"},
+            wv.ServerError,
+            "ERROR",
+            0,
+        ),
+        ({"action": "drop"}, wv.SubmitUnconfirmedError, "UNCONFIRMED", 0),
+        ({"action": "drop_after"}, wv.SubmitUnconfirmedError, "UNCONFIRMED", 1),
     ],
 )
 async def test_a_submit_that_may_have_reached_the_server_is_never_resent(
-    client, fast_app, fault, error, created
+    client, fast_app, fault, error, status, created
 ):
     fast_app.state.emulator.config.faults.add("submit", **fault)
     task = client.enqueue(outpaint())
     with pytest.raises(error) as info:
         await task.wait(10)
-    assert task.status == "ERROR"
+    assert task.status == status
     assert stats(fast_app)["submit"] == 1
     assert len(server_tasks(fast_app)) == created
-    if isinstance(info.value, wv.APIConnectionError):
-        assert "may or may not have created the task" in str(info.value)
+    if status == "UNCONFIRMED":
+        assert "may or may not have been created" in str(info.value)
 
 
 async def test_a_slow_submit_over_loopback_times_out_and_is_not_resent(tmp_path):
@@ -141,7 +162,7 @@ async def test_a_slow_submit_over_loopback_times_out_and_is_not_resent(tmp_path)
         client = wv.VaceClient(
             "k",
             base_url=server.base_url,
-            timeout=0.3,
+            deadlines=Deadlines(submit=0.3),
             journal=False,
             results_dir=tmp_path,
             poll=FAST_POLL,
@@ -149,10 +170,10 @@ async def test_a_slow_submit_over_loopback_times_out_and_is_not_resent(tmp_path)
         server.emulator.config.faults.add("submit", "delay", seconds=1.0)
         slow = wv.VideoOutpainting(prompt="slow", video=server.base_url + "/samples/source.mp4")
         task = client.enqueue(slow)
-        with pytest.raises(wv.APITimeoutError):
+        with pytest.raises(wv.SubmitUnconfirmedError):
             await task.wait(10)
         await asyncio.sleep(1.0)  # past the slow answer: still one submit, never a second
-        assert task.status == "ERROR" and server.emulator.stats["submit"] == 1
+        assert task.status == "UNCONFIRMED" and server.emulator.stats["submit"] == 1
         await client.aclose()
 
 
@@ -176,8 +197,7 @@ async def test_refused_connection_is_retried_because_nothing_was_sent(fast_app, 
                 raise httpx.ConnectError("connection refused")
             return await inner.handle_async_request(request)
 
-    client = make_client(fast_app, tmp_path)
-    client._transport = RefuseOnce()
+    client = make_client(fast_app, tmp_path, transport=RefuseOnce())
     task = await client.submit(outpaint())
     await task.wait(30)
     assert len(refused) == 1 and len(server_tasks(fast_app)) == 1
@@ -270,15 +290,21 @@ async def test_failed_task_raises_with_the_server_code(client, fast_app):
     assert info.value.code == "DataInspectionFailed" and info.value.task_id == task.task_id
 
 
-async def test_an_unrecognised_status_ends_polling_with_its_name(tmp_path):
+async def test_an_unrecognised_status_keeps_the_task_followed_and_says_so(tmp_path):
+    answers = iter(["PAUSED", "PAUSED", "RUNNING", "SUCCEEDED"])
+
     def handler(request):
         if request.method == "POST":
             return httpx.Response(
                 200, json={"request_id": "r", "output": {"task_id": "t1", "task_status": "PENDING"}}
             )
-        return httpx.Response(
-            200, json={"request_id": "r", "output": {"task_id": "t1", "task_status": "PAUSED"}}
-        )
+        if request.url.path == "/none.mp4":
+            return httpx.Response(404)
+        status = next(answers)
+        output = {"task_id": "t1", "task_status": status}
+        if status == "SUCCEEDED":
+            output["video_url"] = "http://x/none.mp4"
+        return httpx.Response(200, json={"request_id": "r", "output": output})
 
     client = wv.VaceClient(
         base_url="http://x",
@@ -287,11 +313,15 @@ async def test_an_unrecognised_status_ends_polling_with_its_name(tmp_path):
         journal=False,
         results_dir=tmp_path,
         poll=FAST_POLL,
+        retry=FAST_RETRY,
     )
     task = await client.submit(outpaint())
-    with pytest.raises(wv.APIError, match="'PAUSED'"):
+    problems = []
+    task.add_observer(lambda snap: problems.append(snap.problem))
+    with pytest.raises(wv.DownloadError):  # the test server has no video to give
         await task.wait(5)
-    assert task.status == "ERROR"
+    assert any(p and "'PAUSED'" in p for p in problems)
+    assert task.status == "SUCCEEDED"
     await client.aclose()
 
 
@@ -368,8 +398,7 @@ async def test_twenty_requests_through_the_quota_guard_meet_no_429(tmp_path):
             answers.append(response.status_code)
             return response
 
-    client = make_client(app, tmp_path)
-    client._transport = Recording()
+    client = make_client(app, tmp_path, transport=Recording())
     tasks = [client.enqueue(outpaint(f"p{i}")) for i in range(20)]
     assert {t.status for t in tasks} == {"QUEUED"}
     await asyncio.gather(*(t.wait(120) for t in tasks))
@@ -434,7 +463,7 @@ async def test_the_key_never_appears_in_reprs_errors_or_the_journal(fast_app, tm
         json.dumps(task.to_record(), default=str),
         caplog.text,
     ]
-    texts.append((tmp_path / "journal.jsonl").read_text())
+    texts.append((tmp_path / "journal.sqlite3").read_bytes().decode("latin-1"))
     assert all(SECRET not in t for t in texts)
     await client.aclose()
 

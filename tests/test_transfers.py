@@ -1,5 +1,5 @@
-"""Uploads and downloads stream in bounded memory, a broken download leaves no partial
-file, and the journal survives."""
+"""Uploads and downloads stream in bounded memory; a broken, cut or foreign download leaves
+no file behind."""
 
 from __future__ import annotations
 
@@ -12,31 +12,39 @@ import wanvace_widgets as wv
 from tests.helpers import padded_mp4
 from wanvace_widgets import errors
 from wanvace_widgets.downloads import download_to
-from wanvace_widgets.journal import Journal
 from wanvace_widgets.uploads import prepare_media
 
 SIZE = 50 * 1024 * 1024
 CHUNK = 256 * 1024
 
 
-def _streaming_transport(status=200, fail_after=None):
+def _streaming_transport(video: bytes, status=200, fail_after=None, headers=None):
+    """Serves a valid MP4 of SIZE bytes (``video`` then a padding box), chunk by chunk."""
+
     async def body():
-        sent = 0
+        yield video
+        pad = SIZE - len(video)
+        yield pad.to_bytes(4, "big") + b"free"
+        sent = len(video) + 8
         block = b"\0" * CHUNK
         while sent < SIZE:
             if fail_after is not None and sent >= fail_after:
                 raise httpx.ReadError("connection reset")
-            yield block
-            sent += CHUNK
+            piece = block[: SIZE - sent]
+            yield piece
+            sent += len(piece)
 
-    return httpx.MockTransport(lambda request: httpx.Response(status, content=body()))
+    return httpx.MockTransport(
+        lambda request: httpx.Response(status, content=body(), headers=headers)
+    )
 
 
-async def test_a_50_mb_download_streams_in_bounded_memory(tmp_path):
+async def test_a_50_mb_download_streams_in_bounded_memory(tmp_path, media):
     target = tmp_path / "video.mp4"
-    async with httpx.AsyncClient(transport=_streaming_transport()) as http:
+    video = media["source"].read_bytes()
+    async with httpx.AsyncClient(transport=_streaming_transport(video)) as http:
         tracemalloc.start()
-        await download_to(http, "https://results.example/video.mp4", target)
+        await download_to(http, "https://results.example/video.mp4", target, 60)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     assert target.stat().st_size == SIZE
@@ -84,49 +92,19 @@ async def test_a_49_mb_upload_streams_in_bounded_memory(tmp_path, media):
     assert peak < 20 * 1024 * 1024, f"peak {peak / 2**20:.1f} MB"
 
 
-async def test_a_broken_download_leaves_no_partial_file(tmp_path):
-    async with httpx.AsyncClient(transport=_streaming_transport(fail_after=4 * CHUNK)) as http:
-        with pytest.raises(errors.APIConnectionError):
-            await download_to(http, "https://results.example/v.mp4", tmp_path / "v.mp4")
+async def test_a_broken_download_leaves_no_partial_file(tmp_path, media):
+    broken = _streaming_transport(media["source"].read_bytes(), fail_after=4 * CHUNK)
+    async with httpx.AsyncClient(transport=broken) as http:
+        with pytest.raises(errors.DownloadError, match="ReadError") as info:
+            await download_to(http, "https://results.example/v.mp4", tmp_path / "v.mp4", 60)
+    assert not info.value.final
     assert list(tmp_path.iterdir()) == []
 
 
-async def test_an_expired_result_url_says_so(tmp_path):
-    async with httpx.AsyncClient(transport=_streaming_transport(status=403)) as http:
-        with pytest.raises(errors.APIError, match="24 hours"):
-            await download_to(http, "https://results.example/v.mp4", tmp_path / "v.mp4")
+async def test_an_expired_result_url_says_so(tmp_path, media):
+    expired = _streaming_transport(media["source"].read_bytes(), status=403)
+    async with httpx.AsyncClient(transport=expired) as http:
+        with pytest.raises(errors.DownloadError, match="24 hours") as info:
+            await download_to(http, "https://results.example/v.mp4", tmp_path / "v.mp4", 60)
+    assert info.value.final
     assert list(tmp_path.iterdir()) == []
-
-
-def test_journal_keeps_the_latest_state_across_instances(tmp_path):
-    path = tmp_path / "journal.jsonl"
-    Journal(path).record({"task_id": "a", "status": "PENDING", "function": "video_edit"})
-    Journal(path).record({"task_id": "a", "status": "RUNNING"})
-    Journal(path).record({"task_id": "b", "status": "FAILED"})
-    with path.open("a") as f:
-        f.write('{"task_id": "c", "sta')  # a line torn by a crash
-    reopened = Journal(path)
-    assert reopened.get("a") == {"task_id": "a", "status": "RUNNING", "function": "video_edit"}
-    assert [e["task_id"] for e in reopened.unfinished()] == ["a"]
-
-
-def test_journal_finished_with_local_copy_is_not_unfinished(tmp_path):
-    video = tmp_path / "v.mp4"
-    video.write_bytes(b"x")
-    journal = Journal(tmp_path / "j.jsonl")
-    journal.record({"task_id": "a", "status": "SUCCEEDED", "local_path": str(video)})
-    journal.record({"task_id": "b", "status": "SUCCEEDED", "local_path": None})
-    assert [e["task_id"] for e in journal.unfinished()] == ["b"]
-
-
-def test_journal_compacts_without_losing_state(tmp_path):
-    journal = Journal(tmp_path / "j.jsonl")
-    for i in range(300):
-        journal.record({"task_id": f"t{i % 3}", "status": "RUNNING", "polls": i})
-    lines = (tmp_path / "j.jsonl").read_text().splitlines()
-    assert len(lines) < 200
-    assert {e["task_id"]: e["polls"] for e in journal.entries()} == {
-        "t0": 297,
-        "t1": 298,
-        "t2": 299,
-    }

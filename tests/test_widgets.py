@@ -42,9 +42,15 @@ def requests_by_function(media):
 
 
 @pytest.fixture
-async def emulated(tmp_path):
-    app = create_app(EmulatorConfig(pending_s=0.05, running_s=0.1))
-    client = make_client(app, tmp_path, api_key=SECRET, backend_label="offline emulator: test")
+def widget_app():
+    return create_app(EmulatorConfig(pending_s=0.05, running_s=0.1))
+
+
+@pytest.fixture
+async def emulated(widget_app, tmp_path):
+    client = make_client(
+        widget_app, tmp_path, api_key=SECRET, backend_label="offline emulator: test"
+    )
     yield client
     await client.aclose()
 
@@ -100,9 +106,8 @@ async def test_mask_of_the_wrong_size_blocks_generate_before_paying(emulated, me
         widget.submit()
 
 
-async def test_server_text_is_escaped_in_failures(emulated, requests_by_function):
-    app = emulated._transport.app
-    app.state.emulator.config.faults.add(
+async def test_server_text_is_escaped_in_failures(emulated, widget_app, requests_by_function):
+    widget_app.state.emulator.config.faults.add(
         "submit", "fail_task", code="InternalError", message="<script>alert(1)</script>"
     )
     widget = wv.VideoOutpaintingWidget(
@@ -232,7 +237,7 @@ def test_default_client_is_the_emulator_without_a_key(monkeypatch, tmp_path):
 
 
 async def test_client_httpx_honours_environment_proxies(emulated):
-    http = emulated._client()
+    http = emulated._api.http()
     assert isinstance(http, httpx.AsyncClient) and http._trust_env
 
 

@@ -53,6 +53,7 @@ def emulator_client(**client_options: object) -> VaceClient:
         api_key=_EMULATOR_KEY,
         transport=httpx.ASGITransport(app=app),
         backend_label=EMULATOR_LABEL,
+        price_per_second=0.0,
         **client_options,
     )
 
@@ -62,8 +63,14 @@ def _client_from_environment() -> VaceClient:
     base_url = os.environ.get("WANVACE_BASE_URL")
     if base_url:
         key = os.environ.get("DASHSCOPE_API_KEY") or _EMULATOR_KEY
-        label = EMULATOR_LABEL if key == _EMULATOR_KEY else None
-        return VaceClient(base_url=base_url, api_key=key, backend_label=label, results_dir=results)
+        emulated = key == _EMULATOR_KEY
+        return VaceClient(
+            base_url=base_url,
+            api_key=key,
+            backend_label=EMULATOR_LABEL if emulated else None,
+            price_per_second=0.0 if emulated else None,
+            results_dir=results,
+        )
     if find_api_key():
         return VaceClient(region=os.environ.get("WANVACE_REGION", "intl"), results_dir=results)
     return emulator_client(results_dir=results)

@@ -6,9 +6,14 @@
     ├── ConfigurationError (also ValueError)    no API key, unknown region, bad base URL
     ├── ValidationError (also ValueError)       a request the API would reject; nothing was sent
     ├── UploadError                             a local file could not be put in temporary storage
+    ├── BudgetExceededError                     the user's daily budget would be exceeded; not sent
+    ├── InternalError                           a bug of ours in background work; the task is kept
     ├── APIError                                the server answered with an error, or did not answer
     │   ├── APIConnectionError                  no HTTP answer (refused, reset, DNS)
     │   │   └── APITimeoutError (also TimeoutError)
+    │   ├── MalformedAnswerError                an unreadable answer (HTML, cut short, bad types)
+    │   ├── SubmitUnconfirmedError              the submit may have created a task; never re-sent
+    │   ├── DownloadError                       the video could not be saved; it stays on the server
     │   └── APIStatusError                      an HTTP error answer: status_code, code, request_id
     │       ├── BadRequestError                 400 InvalidParameter and friends
     │       │   └── ContentModerationError      400 DataInspectionFailed: the server's content check
@@ -22,6 +27,7 @@
         ├── TaskFailedError                     FAILED, with the server's code and message
         ├── TaskCanceledError                   CANCELED
         ├── TaskUnknownError                    UNKNOWN: the id is unknown or older than 24 h
+        ├── TaskDetachedError                   no longer followed here; still resumable
         └── WaitTimeoutError (also TimeoutError) our wait gave up; the task may still be running
 
 Each message says what to do next. No error ever holds the API key.
@@ -38,14 +44,20 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BudgetExceededError",
     "ConfigurationError",
     "ContentModerationError",
+    "DownloadError",
+    "InternalError",
+    "MalformedAnswerError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaError",
     "RateLimitError",
     "ServerError",
+    "SubmitUnconfirmedError",
     "TaskCanceledError",
+    "TaskDetachedError",
     "TaskError",
     "TaskFailedError",
     "TaskUnknownError",
@@ -83,11 +95,24 @@ class UploadError(VaceError):
     """A local file could not be put in DashScope's temporary storage."""
 
 
+class BudgetExceededError(VaceError):
+    """The user's daily budget (``WANVACE_DAILY_BUDGET_USD``) would be exceeded by this job;
+    nothing was sent."""
+
+
+class InternalError(VaceError):
+    """Background work met an error that is a bug of ours. The task keeps its last known
+    state (and stays resumable when the server may still run it); please report it."""
+
+
 class APIError(VaceError):
     """The server answered with an error, or did not answer at all.
 
     ``host`` and ``region`` say where the request went, so a wrong-region key is easy to spot.
+    ``retry_after`` is how long the server asked us to wait (its Retry-After header).
     """
+
+    retry_after: float | None = None
 
     def __init__(
         self,
@@ -123,7 +148,12 @@ class APIError(VaceError):
 
 
 class APIConnectionError(APIError):
-    """No HTTP answer: the connection was refused, reset or never made."""
+    """No HTTP answer: the connection was refused, reset or never made.
+
+    ``sent`` is False only when the request certainly never reached the server.
+    """
+
+    sent: bool = True
 
     def hint(self) -> str:
         return "check the network or the base URL; polling retries this by itself"
@@ -131,6 +161,38 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError, TimeoutError):
     """The server did not answer in time."""
+
+
+class MalformedAnswerError(APIError):
+    """The server answered, but with something we cannot read: not JSON, cut short, or a
+    value of the wrong type. Status queries treat it as passing and keep polling."""
+
+
+class SubmitUnconfirmedError(APIError):
+    """The submit may have reached the server, but its answer was lost or unreadable.
+
+    The task may exist (and be billed) or not; it was **not** sent again. ``task.reconcile()``
+    (or ``client.list_server_tasks()``) finds it on the server's task list.
+    """
+
+    def hint(self) -> str:
+        return (
+            "the task may or may not have been created, so it was not sent again: "
+            "await task.reconcile() looks for it in the server's task list (or check "
+            "client.list_server_tasks() or the Model Studio console) before resubmitting"
+        )
+
+
+class DownloadError(APIError):
+    """The finished video could not be saved locally (the URL failed, the file was cut
+    short or is not a video, or the results folder cannot be written). The result stays on
+    the server for 24 hours: ``await task.download()`` or ``client.resume()`` tries again.
+    ``final`` is True when trying again cannot help (the URL expired)."""
+
+    final: bool = False
+
+    def hint(self) -> str:
+        return "the video is still on the server for 24 h: await task.download() tries again"
 
 
 class APIStatusError(APIError):
@@ -255,6 +317,18 @@ class TaskUnknownError(TaskError):
         )
 
 
+class TaskDetachedError(TaskError):
+    """This client stopped following the task (``stop_watching()``, or its follow deadline
+    passed while the server could not be reached). The task may still run on the server."""
+
+    def _describe(self) -> str:
+        text = (
+            f"task {self.task_id} is no longer followed here while it was {self.status}; it "
+            f"may still be running on the server: client.attach({self.task_id!r}) follows it again"
+        )
+        return f"{text} (last trouble: {self.message})" if self.message else text
+
+
 class WaitTimeoutError(TaskError, TimeoutError):
     """Our wait gave up. The task itself may still be running on the server."""
 
@@ -294,9 +368,10 @@ def api_error_from_response(
     ``body`` is the decoded JSON (or anything else, when the server sent no JSON).
     """
     data = body if isinstance(body, dict) else {}
-    code = data.get("code") or None
-    message = data.get("message") or data.get("msg") or f"HTTP {status_code}"
-    request_id = data.get("request_id") or None
+    code = server_text(data.get("code"), 100)
+    message = server_text(data.get("message"), 500) or server_text(data.get("msg"), 500)
+    message = message or f"HTTP {status_code}"
+    request_id = server_text(data.get("request_id"), 100)
     if code and any(code.startswith(q) for q in _QUOTA_CODES):
         cls: type[APIStatusError] = QuotaError
     elif code and any(m in code for m in _MODERATION_CODES):
@@ -306,13 +381,24 @@ def api_error_from_response(
     else:
         cls = _BY_STATUS.get(status_code, APIStatusError)
     return cls(
-        str(message),
+        message,
         status_code=status_code,
         code=code,
         request_id=request_id,
         host=host,
         region=region,
     )
+
+
+def server_text(value: Any, limit: int) -> str | None:
+    """A server-given text made safe to keep and show: strings and numbers only, control
+    characters dropped, at most ``limit`` characters; None for anything else or empty."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    text = "".join(ch for ch in str(value) if ch.isprintable())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text or None
 
 
 def _short(value: Any, limit: int = 80) -> str:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MediaInfo",
     "MediaReadError",
+    "check_complete_mp4",
     "encode_image",
     "encode_mp4",
     "overlay_mask",
@@ -124,6 +125,55 @@ def _probe_file(file: BinaryIO, size: int) -> MediaInfo:
         raise MediaReadError(
             "not a readable image (JPG, PNG, BMP, TIFF, WEBP) or video (MP4)"
         ) from exc
+
+
+def check_complete_mp4(source: Source) -> MediaInfo:
+    """Probe an MP4 and check that it is whole: its top-level boxes add up to the file and
+    every frame its index lists is there. A download cut short (with no Content-Length to
+    tell) or a web page saved as ``.mp4`` fails here and is never kept as a result."""
+    with _open(source) as file:
+        _check_mp4_boxes(file)
+    info = probe(source)
+    if info.kind != "video" or info.format != "mp4":
+        raise MediaReadError(f"not an MP4 video (a {info.format} {info.kind})")
+    import av
+
+    try:
+        with _open(source) as file, av.open(file) as container:
+            stream = container.streams.video[0]
+            present = sum(1 for packet in container.demux(stream) if packet.size)
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds on damaged files
+        raise MediaReadError(f"a damaged MP4 ({type(exc).__name__})") from exc
+    if present == 0 or (info.frames and present < info.frames):
+        raise MediaReadError(f"cut short: {present} of {info.frames or '?'} frames are there")
+    return info
+
+
+def _check_mp4_boxes(file: BinaryIO) -> None:
+    """The ISO BMFF top level: ``ftyp`` first, a ``moov``, and no box running past the end."""
+    size = file.seek(0, io.SEEK_END)
+    offset, kinds = 0, []
+    while offset < size:
+        file.seek(offset)
+        header = file.read(16)
+        if len(header) < 8:
+            raise MediaReadError("cut short inside a box header")
+        length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+        if length == 1:
+            if len(header) < 16:
+                raise MediaReadError("cut short inside a box header")
+            length = int.from_bytes(header[8:16], "big")
+        elif length == 0:
+            length = size - offset  # "to the end of the file": nothing to check
+        if length < 8 or offset + length > size:
+            raise MediaReadError(
+                f"cut short: the {kind.decode('latin-1')!r} box needs {offset + length} bytes, "
+                f"the file has {size}"
+            )
+        kinds.append(kind)
+        offset += length
+    if not kinds or kinds[0] != b"ftyp" or b"moov" not in kinds:
+        raise MediaReadError("not an MP4 file (no ftyp/moov boxes)")
 
 
 def read_image(source: Source) -> np.ndarray:

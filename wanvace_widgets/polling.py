@@ -13,7 +13,9 @@ import random
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
-__all__ = ["PollPolicy", "QuotaPolicy", "RetryPolicy", "parse_retry_after"]
+from .clock import Clock
+
+__all__ = ["PollPolicy", "QueryPacer", "QuotaPolicy", "RetryPolicy", "parse_retry_after"]
 
 
 def _jittered(base: float, jitter: float, rand: float) -> float:
@@ -66,6 +68,24 @@ class QuotaPolicy:
     submits_per_second: int = 2
     #: status queries are limited to 20 per second per account; stay well below
     queries_per_second: float = 10.0
+
+
+class QueryPacer:
+    """Spaces the status queries of every task of one client: at most ``rate`` a second,
+    one at a time, so a hundred tasks never send a burst of GETs at the same instant."""
+
+    def __init__(self, rate: float, clock: Clock):
+        self.interval = 1.0 / rate
+        self.clock = clock
+        self._next = 0.0
+
+    async def turn(self) -> None:
+        """Wait for this query's place in the schedule."""
+        now = self.clock.now()
+        slot = max(now, self._next)
+        self._next = slot + self.interval
+        if slot > now:
+            await self.clock.sleep(slot - now)
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

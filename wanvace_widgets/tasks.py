@@ -1,23 +1,27 @@
 """A Task: one job's state, its observers, and the ways to wait for it.
 
-The client changes a task (``_update``); everyone else reads it, observes it, awaits it.
-Observers run on the event loop after every change, which is how widgets follow a job
-while the user runs other cells.
+The state is one frozen :class:`TaskSnapshot`; the scheduler moves it on with
+:meth:`Task.apply`, which refuses moves the lifecycle does not allow (``lifecycle.py``).
+Everyone else reads it (``task.status``, ``task.snapshot()``), observes it, or awaits it.
+Observers run on the event loop after every change, which is how widgets and the journal
+follow a job while the user runs other cells.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import contract as c
+from . import lifecycle as s
 from .blocking import run_blocking
 from .errors import (
     TaskCanceledError,
+    TaskDetachedError,
     TaskFailedError,
     TaskUnknownError,
     VaceError,
@@ -25,52 +29,39 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .client import VaceClient
     from .requests import VaceRequest
+    from .scheduler import Scheduler
 
 __all__ = ["LOCAL_STATUSES", "Task", "TaskSnapshot"]
 
 log = logging.getLogger(__name__)
 
-QUEUED, UPLOADING, SUBMITTING, ERROR = "QUEUED", "UPLOADING", "SUBMITTING", "ERROR"
-LOCAL_STATUSES = (QUEUED, UPLOADING, SUBMITTING, ERROR)
-TERMINAL = (c.SUCCEEDED, c.FAILED, c.CANCELED, c.UNKNOWN, ERROR)
+#: the statuses that are ours, not the server's
+LOCAL_STATUSES = tuple(name for name, state in s.STATES.items() if state.ours)
 
 
 @dataclass(frozen=True)
 class TaskSnapshot:
-    """A task's state at one moment, for observers, ``watch()`` and the journal."""
+    """A job's state at one moment, for observers, ``watch()`` and the journal.
 
-    task_id: str | None
-    request_id: str | None
+    Times: ``created_at`` is when the job was asked for and ``submitted_at`` when the
+    server took it (clock seconds, kept across restarts); ``submit_time``,
+    ``scheduled_time`` and ``end_time`` are the server's own texts. ``problem`` describes a
+    passing trouble while following (the server unreachable, an unreadable answer), which
+    does not end the job; ``error`` says why it ended without a video (or stopped being
+    followed). ``watching`` is False once this client stops following it; ``finished``
+    once nothing more will happen here. ``request`` describes what was asked (JSON-safe,
+    media as paths or sizes); ``estimated_usd`` is the price recorded at submit,
+    ``billed_usd`` the price of the seconds the server reported.
+    """
+
+    job_id: str
     function: str
     status: str
     created_at: float
-    submit_time: str | None = None
-    scheduled_time: str | None = None
-    end_time: str | None = None
-    video_url: str | None = None
-    video_url_expires_at: float | None = None
-    usage: dict | None = None
-    orig_prompt: str | None = None
-    actual_prompt: str | None = None
-    error: VaceError | None = None
-    local_path: Path | None = None
-    watching: bool = True
-    finished: bool = False
-
-
-@dataclass(eq=False)
-class Task:
-    """One VACE job, from local queue to downloaded video. Made by :class:`VaceClient`."""
-
-    client: VaceClient = field(repr=False)
-    function: str
-    request: VaceRequest | None = field(default=None, repr=False)
     task_id: str | None = None
     request_id: str | None = None
-    status: str = QUEUED
-    created_at: float = 0.0
+    submitted_at: float | None = None
     submit_time: str | None = None
     scheduled_time: str | None = None
     end_time: str | None = None
@@ -79,15 +70,45 @@ class Task:
     usage: dict | None = None
     orig_prompt: str | None = None
     actual_prompt: str | None = None
+    estimated_usd: float | None = None
+    billed_usd: float | None = None
+    request: dict | None = None
     error: VaceError | None = None
+    problem: str | None = None
     local_path: Path | None = None
     watching: bool = True
     finished: bool = False
 
-    def __post_init__(self) -> None:
-        self._observers: list[Callable[[TaskSnapshot], Any]] = []
-        self._waiters: list[asyncio.Future] = []
+
+_FIELDS = frozenset(f.name for f in dataclasses.fields(TaskSnapshot))
+
+
+class Task:
+    """One VACE job, from local queue to saved video. Made by :class:`VaceClient`.
+
+    Every field of :class:`TaskSnapshot` reads as an attribute (``task.status``,
+    ``task.task_id``, ``task.local_path``, …).
+    """
+
+    def __init__(
+        self,
+        scheduler: Scheduler,
+        state: TaskSnapshot,
+        request: VaceRequest | None = None,
+    ):
+        self._scheduler = scheduler
+        self._state = state
+        #: the request object, for a task made here (None for one attached from elsewhere)
+        self.request = request
+        #: status queries answered so far (not part of the state: it changes every poll)
         self.polls = 0
+        self._observers: list[Callable[[TaskSnapshot], Any]] = []
+        self._settled: list[asyncio.Future] = []
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _FIELDS and name != "request":
+            return getattr(self._state, name)
+        raise AttributeError(f"'Task' object has no attribute {name!r}")
 
     def __repr__(self) -> str:
         return f"Task({self.function}, id={self.task_id}, status={self.status})"
@@ -96,34 +117,36 @@ class Task:
 
     @property
     def done(self) -> bool:
-        """True once nothing more will happen: a final status, and for SUCCEEDED, the
-        local copy written (or its download failed)."""
-        return self.finished
+        """True once nothing more will happen here: an ended status, and for SUCCEEDED,
+        the local copy written (or its download failed)."""
+        return self._state.finished
 
     @property
     def elapsed_s(self) -> float:
-        return max(0.0, self.client._clock() - self.created_at)
+        """Seconds since the server took the job (since it was asked, before that)."""
+        start = self._state.submitted_at or self._state.created_at
+        end = self._scheduler.clock.now()
+        return max(0.0, end - start)
 
     def snapshot(self) -> TaskSnapshot:
-        fields = {k: getattr(self, k) for k in TaskSnapshot.__dataclass_fields__}
-        return TaskSnapshot(**fields)
+        return self._state
 
     def to_record(self) -> dict[str, Any]:
         """What the journal keeps: no key, no bytes."""
-        snap = {name: getattr(self, name) for name in TaskSnapshot.__dataclass_fields__}
-        snap["error"] = (
+        record = {name: getattr(self._state, name) for name in _FIELDS}
+        error = self._state.error
+        record["error"] = (
             None
-            if self.error is None
+            if error is None
             else {
-                "type": type(self.error).__name__,
-                "code": getattr(self.error, "code", None),
-                "message": str(self.error),
+                "type": type(error).__name__,
+                "code": getattr(error, "code", None),
+                "message": str(error),
             }
         )
-        snap["local_path"] = str(self.local_path) if self.local_path else None
-        snap["request"] = self.request.summary() if self.request else None
-        snap["host"], snap["region"] = self.client.host, self.client.region
-        return snap
+        record["local_path"] = str(self._state.local_path) if self._state.local_path else None
+        record.update(self._scheduler.describe_backend())
+        return record
 
     # -- observing ----------------------------------------------------------------------
 
@@ -136,19 +159,15 @@ class Task:
             self._observers.remove(callback)
 
     async def watch(self) -> AsyncIterator[TaskSnapshot]:
-        """Yield a snapshot now and after each change, until the task is done."""
+        """Yield a snapshot now and after each change, until the task is done (or no
+        longer followed here)."""
         queue: asyncio.Queue[TaskSnapshot] = asyncio.Queue()
         self.add_observer(queue.put_nowait)
         try:
             last = self.snapshot()
             yield last
-            while not self.done:
+            while not _settled(last):
                 snap = await queue.get()
-                if snap != last:
-                    last = snap
-                    yield snap
-            while not queue.empty():
-                snap = queue.get_nowait()
                 if snap != last:
                     last = snap
                     yield snap
@@ -161,80 +180,93 @@ class Task:
         """Wait until done; raise the task's error if it ended without a video.
 
         A timeout raises :class:`WaitTimeoutError` and cancels nothing: the task may still
-        be running on the server.
+        be running on the server (and is still followed in the background).
         """
-        if timeout is None:
-            timeout = self.client.poll.deadline
-        if not self.finished:
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
+        if not _settled(self._state):
+            settled = asyncio.get_running_loop().create_future()
+            self._settled.append(settled)
             try:
-                await asyncio.wait_for(asyncio.shield(waiter), timeout)
+                await asyncio.wait_for(asyncio.shield(settled), timeout)
             except asyncio.TimeoutError:
                 raise WaitTimeoutError(self.task_id, self.status, timeout) from None
             finally:
-                self._waiters.remove(waiter)
+                self._settled.remove(settled)
         self.raise_for_status()
         return self
 
     def raise_for_status(self) -> None:
-        """Raise the error of a task that ended without a video; do nothing otherwise."""
-        if self.status == c.FAILED:
+        """Raise the error of a task that ended without a video (or is no longer followed);
+        do nothing otherwise."""
+        state = self._state
+        if state.status == s.FAILED:
             raise TaskFailedError(
-                self.task_id,
-                c.FAILED,
-                code=getattr(self.error, "code", None),
-                message=getattr(self.error, "message", None),
+                state.task_id,
+                s.FAILED,
+                code=getattr(state.error, "code", None),
+                message=getattr(state.error, "message", None),
             )
-        if self.status == c.CANCELED:
-            raise TaskCanceledError(self.task_id, c.CANCELED)
-        if self.status == c.UNKNOWN:
-            raise TaskUnknownError(self.task_id, c.UNKNOWN)
-        if self.error is not None and self.finished:
-            raise self.error
+        if state.status == s.CANCELED:
+            raise TaskCanceledError(state.task_id, s.CANCELED)
+        if state.status == s.UNKNOWN:
+            raise TaskUnknownError(state.task_id, s.UNKNOWN)
+        if state.finished and state.error is not None:
+            raise state.error
+        if not state.watching and not state.finished:
+            raise TaskDetachedError(state.task_id, state.status, message=state.problem)
 
-    def result(self, timeout: float | None = None) -> Path:
+    def result(self, timeout: float | None = None) -> Path | None:
         """Blocking form of :meth:`wait`, for scripts: returns the local video file."""
         run_blocking(lambda: self.wait(timeout))
         return self.local_path
 
     async def cancel(self) -> None:
-        """Cancel while still queued locally or PENDING on the server (the API's rule)."""
-        await self.client._cancel(self)
+        """Cancel while queued or uploading here, or PENDING on the server (the API's rule)."""
+        await self._scheduler.cancel(self)
 
     def stop_watching(self) -> None:
-        """Stop polling this task here; the server goes on. ``client.attach`` resumes."""
-        self.client._stop_watching(self)
+        """Stop following this task here; the server goes on. ``client.attach`` resumes."""
+        self._scheduler.stop_watching(self)
 
     async def download(self, path: str | Path | None = None) -> Path:
-        """Stream the result to ``path`` (default: the client's results folder)."""
-        return await self.client._download(self, path)
+        """Save the result to ``path`` (default: the client's results folder), again if
+        need be: the server keeps it 24 hours."""
+        return await self._scheduler.download(self, path)
 
-    # -- changing (the client's side) ----------------------------------------------------
+    async def reconcile(self) -> Task:
+        """For an UNCONFIRMED submit: look for the task in the server's task list, and follow
+        it if exactly one unknown task was created then. Never submits anything."""
+        await self._scheduler.reconcile(self)
+        return self
 
-    def _update(self, **changes: Any) -> None:
-        changed = {k: v for k, v in changes.items() if getattr(self, k) != v}
-        if not changed:
-            return
-        for key, value in changed.items():
-            setattr(self, key, value)
-        self._notify()
+    # -- changing (the scheduler's side) ---------------------------------------------------
 
-    def _finish(self) -> None:
-        self.finished = True
-        self._notify()
-        for waiter in self._waiters:
-            if not waiter.done() and not waiter.get_loop().is_closed():
-                waiter.get_loop().call_soon_threadsafe(_resolve, waiter)
-
-    def _notify(self) -> None:
-        self.client._record(self)
-        snap = self.snapshot()
+    def apply(self, **changes: Any) -> bool:
+        """Change the state (used by the scheduler); a status move the lifecycle does not
+        allow is refused and returns False. Observers hear of every real change."""
+        status = changes.get("status", self._state.status)
+        if not s.allowed(self._state.status, status):
+            log.warning("task %s: ignoring a move from %s to %s", self.task_id, self.status, status)
+            return False
+        new = dataclasses.replace(self._state, **changes)
+        if new == self._state:
+            return True
+        self._state = new
         for callback in list(self._observers):
             try:
-                callback(snap)
-            except Exception:  # noqa: BLE001 - an observer must never break polling
+                callback(new)
+            except Exception:  # noqa: BLE001 - an observer must never break a job
                 log.exception("task observer %r failed", callback)
+        if _settled(new):
+            for waiter in self._settled:
+                loop = waiter.get_loop()
+                if not waiter.done() and not loop.is_closed():
+                    loop.call_soon_threadsafe(_resolve, waiter)
+        return True
+
+
+def _settled(state: TaskSnapshot) -> bool:
+    """Nothing more to wait for here: finished, or no longer followed."""
+    return state.finished or not state.watching
 
 
 def _resolve(waiter: asyncio.Future) -> None:

@@ -191,16 +191,7 @@ class VaceWidget(W.VBox):
         except RuntimeError:
             return
         client = self.client
-        if client.journal is None:
-            return
-        now = client._clock()
-        entries = [
-            e
-            for e in client.journal.unfinished()
-            if e.get("function") == self.request_class.function
-            and e.get("host") == client.host
-            and now - float(e.get("created_at") or 0) < c.TASK_RETENTION_S
-        ]
+        entries = client.unfinished_jobs(self.request_class.function)
         if not entries:
             return
         entry = entries[-1]

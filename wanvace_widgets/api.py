@@ -1,0 +1,278 @@
+"""HTTP to one DashScope endpoint: the key, total deadlines, answers checked, and retries
+only where they cannot cost money.
+
+* Every exchange has a deadline for the whole of it (``config.Deadlines``), so a server
+  that drips bytes cannot hold a job forever.
+* The submit POST is sent once. It is sent again only when the server certainly created
+  nothing: a 429 throttling answer, or a connection that was never made.
+* Errors carry no trace of the key: they are raised outside the ``except`` block that
+  caught httpx's exception (so no ``__context__`` holds the request and its headers), and
+  the key lives only in an ``httpx.Auth`` object, never in a frame's locals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Generator
+from typing import Any
+
+import httpx
+
+from . import contract as c
+from .answers import (
+    MAX_ANSWER_BYTES,
+    StatusAnswer,
+    SubmitAnswer,
+    decode_json,
+    read_status_answer,
+    read_submit_answer,
+)
+from .clock import Clock
+from .config import Deadlines
+from .errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    MalformedAnswerError,
+    RateLimitError,
+    ServerError,
+    SubmitUnconfirmedError,
+    ValidationError,
+    api_error_from_response,
+)
+from .polling import RetryPolicy, parse_retry_after
+from .regions import Endpoint
+
+__all__ = ["DashScopeAPI", "encode_payload", "is_transient"]
+
+#: httpx errors raised before a request could reach the server: safe to send again
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the key to API requests (never to the storage host's)."""
+
+    def __init__(self, key_source: Callable[[], str]):
+        self._key_source = key_source
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, Any, None]:
+        request.headers["Authorization"] = "Bearer " + self._key_source()
+        yield request
+
+    def __repr__(self) -> str:
+        return "<bearer auth>"
+
+
+def is_transient(error: Exception) -> bool:
+    """Errors that pass by themselves: no answer, 429, 5xx, an unreadable answer."""
+    passing = (APIConnectionError, RateLimitError, ServerError, MalformedAnswerError)
+    return isinstance(error, passing)
+
+
+def encode_payload(payload: dict[str, Any]) -> bytes:
+    """The submit body as UTF-8 JSON; a value JSON cannot carry is a ValidationError naming
+    its field (a lone surrogate in the prompt, a numpy number), raised before any request."""
+    try:
+        return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError):
+        pass
+    for place in ("input", "parameters"):
+        for name, value in (payload.get(place) or {}).items():
+            try:
+                json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            except (TypeError, ValueError, UnicodeEncodeError):
+                raise ValidationError(
+                    name, value, "cannot be sent as JSON (a lone surrogate, NaN or an object)"
+                ) from None
+    raise ValidationError("request", "…", "cannot be sent as JSON")
+
+
+class DashScopeAPI:
+    """The HTTP side of one client: one ``httpx.AsyncClient`` per event loop."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        key_source: Callable[[], str],
+        *,
+        clock: Clock,
+        deadlines: Deadlines,
+        retry: RetryPolicy,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ):
+        self.endpoint = endpoint
+        self.deadlines = deadlines
+        self.retry = retry
+        self._clock = clock
+        self._auth = _BearerAuth(key_source)
+        self._transport = transport
+        self._http: httpx.AsyncClient | None = None
+        self._http_loop: asyncio.AbstractEventLoop | None = None
+
+    def __repr__(self) -> str:
+        return f"DashScopeAPI(host={self.endpoint.host!r})"
+
+    @property
+    def host(self) -> str:
+        return self.endpoint.host
+
+    @property
+    def region(self) -> str:
+        return self.endpoint.region
+
+    def http(self) -> httpx.AsyncClient:
+        """The httpx client of the running loop (a new loop gets its own). It carries no
+        key by itself: API calls add it, uploads and downloads go without."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._http_loop is not loop or self._http.is_closed:
+            d = self.deadlines
+            self._http = httpx.AsyncClient(
+                transport=self._transport,
+                timeout=httpx.Timeout(d.read, connect=d.connect),
+                trust_env=True,
+                headers={"User-Agent": "wanvace-widgets"},
+            )
+            self._http_loop = loop
+        return self._http
+
+    async def aclose(self) -> None:
+        if self._http is not None and not self._http.is_closed:
+            await self._http.aclose()
+
+    # -- one exchange ----------------------------------------------------------------------
+
+    async def _exchange(
+        self, method: str, path: str, total: float, **kwargs: Any
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request and read its answer (at most MAX_ANSWER_BYTES) within ``total``
+        seconds. No answer raises APIConnectionError with ``sent`` telling whether the
+        request may have reached the server."""
+        url = self.endpoint.url(path)
+        failure: tuple[str, bool] | None = None
+        try:
+            return await asyncio.wait_for(self._send(method, url, **kwargs), total)
+        except asyncio.TimeoutError:
+            failure = (f"no complete answer within {total:g} s", True)
+        except _NEVER_SENT as exc:
+            failure = (f"connection failed ({type(exc).__name__})", False)
+        except httpx.HTTPError as exc:
+            failure = (f"connection failed ({type(exc).__name__})", True)
+        # raised here, outside the except blocks: nothing chains httpx's request (and key)
+        message, sent = failure
+        timed_out = message.startswith("no complete")
+        error_class = APITimeoutError if timed_out else APIConnectionError
+        error = error_class(message, host=self.host, region=self.region)
+        error.sent = sent
+        raise error
+
+    async def _send(self, method: str, url: str, **kwargs: Any) -> tuple[httpx.Response, bytes]:
+        http = self.http()
+        async with http.stream(method, url, auth=self._auth, **kwargs) as response:
+            content = bytearray()
+            async for chunk in response.aiter_bytes():
+                content += chunk
+                if len(content) > MAX_ANSWER_BYTES:
+                    break
+            return response, bytes(content)
+
+    def _status_error(self, response: httpx.Response, content: bytes) -> APIStatusError:
+        try:
+            body = decode_json(content)
+        except MalformedAnswerError:
+            body = None
+        error = api_error_from_response(
+            response.status_code, body, host=self.host, region=self.region
+        )
+        error.retry_after = self._retry_after(response)
+        return error
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        return parse_retry_after(response.headers.get("retry-after"), self._clock.now())
+
+    # -- the routes ----------------------------------------------------------------------------
+
+    async def submit(self, payload: dict[str, Any], oss: bool) -> SubmitAnswer:
+        """POST the task once; see the module docstring for the only resends.
+
+        An answer that shows the task was refused raises its APIStatusError (nothing was
+        created). Anything that leaves the outcome open raises SubmitUnconfirmedError.
+        """
+        body = encode_payload(payload)
+        headers = {c.ASYNC_HEADER: "enable", "Content-Type": "application/json"}
+        if oss:
+            headers[c.OSS_RESOLVE_HEADER] = "enable"
+        attempt = 0
+        while True:
+            try:
+                response, content = await self._exchange(
+                    "POST", c.SUBMIT_PATH, self.deadlines.submit, content=body, headers=headers
+                )
+            except APIConnectionError as error:
+                if not error.sent and attempt < self.retry.max_retries:
+                    await self._clock.sleep(self.retry.delay(attempt))
+                    attempt += 1
+                    continue
+                if not error.sent:
+                    raise
+                raise self._unconfirmed(error.message, None) from None
+            status = response.status_code
+            if 200 <= status < 300:
+                try:
+                    return read_submit_answer(decode_json(content))
+                except MalformedAnswerError as error:
+                    raise self._unconfirmed(error.message, None) from None
+            error = self._status_error(response, content)
+            if status == 429 and attempt < self.retry.max_retries:
+                await self._clock.sleep(self.retry.delay(attempt, error.retry_after))
+                attempt += 1
+                continue
+            if status >= 500 and error.code is None:
+                # not DashScope's own error answer (a gateway's page): it may have passed on
+                raise self._unconfirmed(f"HTTP {status} from a gateway", error.request_id)
+            if 300 <= status < 400:
+                raise self._unconfirmed(f"an unexpected redirect (HTTP {status})", None)
+            raise error
+
+    def _unconfirmed(self, what: str, request_id: str | None) -> SubmitUnconfirmedError:
+        return SubmitUnconfirmedError(
+            f"the submit got no usable answer: {what}",
+            code="SubmitUnconfirmed",
+            request_id=request_id,
+            host=self.host,
+            region=self.region,
+        )
+
+    async def query(self, task_id: str) -> StatusAnswer:
+        """One status query, no retry (the follower decides when to ask again)."""
+        response, content = await self._exchange(
+            "GET", f"{c.TASKS_PATH}/{task_id}", self.deadlines.query
+        )
+        if response.status_code != 200:
+            raise self._status_error(response, content)
+        return read_status_answer(decode_json(content), task_id)
+
+    async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """An idempotent request (cancel, list, upload policy): retried with backoff on
+        every transient failure; its JSON object answer."""
+        attempt = 0
+        while True:
+            retry_after = None
+            try:
+                response, content = await self._exchange(
+                    method, path, self.deadlines.query, **kwargs
+                )
+                if response.status_code != 200:
+                    error = self._status_error(response, content)
+                    retry_after = error.retry_after
+                    raise error
+                body = decode_json(content) if content.strip() else {}
+                if not isinstance(body, dict):
+                    raise MalformedAnswerError(f"the answer is a {type(body).__name__}")
+                return body
+            except APIError as error:
+                if not is_transient(error) or attempt >= self.retry.max_retries:
+                    raise
+            await self._clock.sleep(self.retry.delay(attempt, retry_after))
+            attempt += 1

@@ -1,0 +1,88 @@
+"""Settings read in one place: deadlines, environment variables, folders, the API key.
+
+Deadlines are totals. A server that drips one byte every half second resets a per-read
+timeout forever, so every request also has a deadline for the whole exchange, and a job
+has one for its uploads, its submit, each status query and each download.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import contract as c
+
+__all__ = [
+    "ENV_API_KEY",
+    "ENV_API_KEY_FILE",
+    "ENV_BASE_URL",
+    "ENV_HOME",
+    "ENV_REGION",
+    "ENV_RESULTS",
+    "ENV_USER",
+    "Deadlines",
+    "default_home",
+    "default_user",
+    "find_api_key",
+]
+
+ENV_API_KEY = "DASHSCOPE_API_KEY"
+ENV_API_KEY_FILE = "DASHSCOPE_API_KEY_FILE_PATH"
+ENV_HOME = "WANVACE_HOME"
+ENV_BASE_URL = "WANVACE_BASE_URL"
+ENV_REGION = "WANVACE_REGION"
+ENV_RESULTS = "WANVACE_RESULTS"
+ENV_USER = "WANVACE_USER"
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Seconds allowed for each part of a job (every one a total, not a per-read limit).
+
+    ``follow`` bounds how long a task is followed after its submit: the server forgets a
+    task after 24 hours (it is UNKNOWN then), so following longer cannot help. A task
+    whose follow deadline passes while the server cannot be reached is kept, resumable.
+    """
+
+    connect: float = 10.0
+    read: float = 60.0
+    submit: float = 60.0
+    query: float = 30.0
+    upload: float = 900.0
+    download: float = 900.0
+    follow: float = float(c.TASK_RETENTION_S)
+
+
+def default_home() -> Path:
+    """``WANVACE_HOME``, else ``~/.wanvace``: where the journal and results live."""
+    return Path(os.environ.get(ENV_HOME) or Path.home() / ".wanvace")
+
+
+def default_user() -> str:
+    """Who runs the jobs, for fair shares and budgets: ``WANVACE_USER``, else JupyterHub's
+    user name, else the login name."""
+    for name in (ENV_USER, "JUPYTERHUB_USER"):
+        if os.environ.get(name, "").strip():
+            return os.environ[name].strip()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "user"
+
+
+def find_api_key(explicit: str | None = None) -> str | None:
+    """The key, in the SDK's order: argument, DASHSCOPE_API_KEY, the key file, ~/.dashscope."""
+    if explicit:
+        return explicit
+    if os.environ.get(ENV_API_KEY, "").strip():
+        return os.environ[ENV_API_KEY].strip()
+    for name in (os.environ.get(ENV_API_KEY_FILE), Path.home() / ".dashscope/api_key"):
+        try:
+            text = Path(name).read_text().strip() if name else ""
+        except (OSError, UnicodeDecodeError):
+            continue
+        if text:
+            return text
+    return None

@@ -1,0 +1,555 @@
+"""The scheduler: drives each job through the lifecycle on the running event loop.
+
+One background coroutine per job: take a quota slot, upload, submit once, follow the
+task until the server says it ended, save the video, give the slot back. Every way out of
+that coroutine (an answer, an outage, a cancel, a bug) ends in a defined state:
+
+* before anything could reach the server: ERROR (nothing created, nothing billed);
+* a submit whose answer was lost or unreadable: UNCONFIRMED (never sent again);
+* while following: passing troubles (no answer, 5xx, 429, an unreadable answer) never
+  end a task. It is polled again with backoff until its follow deadline; a task whose
+  fate is still unknown then stays in its last state, resumable, no longer followed;
+* the server's end (SUCCEEDED, FAILED, CANCELED, UNKNOWN) frees the slot at once.
+
+``docs/lifecycle.md`` describes the states and what the user does in each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from . import contract as c
+from . import lifecycle as s
+from .answers import StatusAnswer, is_task_id
+from .api import DashScopeAPI, encode_payload, is_transient
+from .clock import Clock
+from .config import Deadlines
+from .downloads import download_to, result_path
+from .errors import (
+    APIError,
+    BadRequestError,
+    BudgetExceededError,
+    DownloadError,
+    InternalError,
+    SubmitUnconfirmedError,
+    TaskFailedError,
+    TaskUnknownError,
+    UploadError,
+    VaceError,
+)
+from .journal import Journal
+from .polling import PollPolicy, QueryPacer, RetryPolicy
+from .quota import Holder, QuotaStore
+from .tasks import Task, TaskSnapshot
+from .uploads import prepare_media
+
+__all__ = ["Scheduler"]
+
+log = logging.getLogger(__name__)
+
+#: backoff while the server cannot be reached stays well inside a quota lease
+_MAX_TROUBLE_DELAY = 30.0
+_DOWNLOAD_ATTEMPTS = 4
+
+
+class Scheduler:
+    """Runs and follows the jobs of one client. Tasks call its public methods; nobody
+    else changes a task."""
+
+    def __init__(
+        self,
+        api: DashScopeAPI,
+        *,
+        quota: QuotaStore,
+        pacer: QueryPacer,
+        poll: PollPolicy,
+        retry: RetryPolicy,
+        deadlines: Deadlines,
+        clock: Clock,
+        results_dir: Path,
+        journal: Journal | None,
+        user: str,
+        daily_budget_usd: float | None,
+        price_per_second: float | None,
+    ):
+        self.api = api
+        self.quota = quota
+        self.pacer = pacer
+        self.poll = poll
+        self.retry = retry
+        self.deadlines = deadlines
+        self.clock = clock
+        self.results_dir = Path(results_dir)
+        self.journal = journal
+        self.user = user
+        self.daily_budget_usd = daily_budget_usd
+        self.price_per_second = price_per_second
+        #: every task of this client, in the order they were made
+        self.tasks: list[Task] = []
+        self._jobs: dict[str, asyncio.Task] = {}
+        self._wake: dict[str, asyncio.Event] = {}
+        self._journaled: dict[str, dict[str, Any]] = {}
+
+    def describe_backend(self) -> dict[str, Any]:
+        """What a journal entry says about where the job went (never the key)."""
+        return {"host": self.api.host, "region": self.api.region, "user": self.user}
+
+    # -- starting ----------------------------------------------------------------------
+
+    def new_task(self, state: TaskSnapshot, request: Any = None) -> Task:
+        task = Task(self, state, request)
+        self.tasks.append(task)
+        task.add_observer(lambda snap: self._journal(task))
+        self._journal(task)
+        return task
+
+    def start(self, task: Task) -> None:
+        """Run a new job in the background (needs a running loop)."""
+        self._spawn(task, self._run_new(task))
+
+    def follow(self, task: Task) -> None:
+        """Follow a task that exists on the server (attach, resume, reconcile)."""
+        if task.job_id in self._jobs:
+            self._wake_up(task)
+            return
+        task.apply(watching=True)
+        self._spawn(task, self._run_attached(task))
+
+    def _spawn(self, task: Task, coro) -> None:
+        job = asyncio.get_running_loop().create_task(coro)
+        self._jobs[task.job_id] = job
+        self._wake[task.job_id] = asyncio.Event()
+
+        def forget(_: asyncio.Task) -> None:
+            if self._jobs.get(task.job_id) is job:
+                del self._jobs[task.job_id]
+                self._wake.pop(task.job_id, None)
+
+        job.add_done_callback(forget)
+
+    async def _run_new(self, task: Task) -> None:
+        holder = Holder(task.job_id, self.user)
+        try:
+            await self.quota.acquire(holder)
+            if await self._submit(task):
+                await self._follow(task, holder, immediately=False)
+        except asyncio.CancelledError:
+            self._end_stopped(task)
+            raise
+        except Exception as exc:  # noqa: BLE001 - every ending is a defined state
+            self._end_unexpected(task, exc)
+        finally:
+            await self._release(holder)
+
+    async def _run_attached(self, task: Task) -> None:
+        holder = Holder(task.job_id, self.user)
+        try:
+            await self.quota.adopt(holder)  # it runs on the server: it fills a slot already
+            if task.status == s.SUCCEEDED and task.video_url:
+                await self._release(holder)  # resumed to save a finished video: no polling
+                await self._save_result(task)
+                task.apply(finished=True)
+            else:
+                await self._follow(task, holder, immediately=True)
+        except asyncio.CancelledError:
+            self._end_stopped(task)
+            raise
+        except Exception as exc:  # noqa: BLE001 - every ending is a defined state
+            self._end_unexpected(task, exc)
+        finally:
+            await self._release(holder)
+
+    async def _release(self, holder: Holder) -> None:
+        try:
+            await self.quota.release(holder)
+        except Exception:  # noqa: BLE001 - the lease expires by itself
+            log.warning("could not give back the quota slot of %s", holder.job_id, exc_info=True)
+
+    # -- submitting --------------------------------------------------------------------
+
+    async def _submit(self, task: Task) -> bool:
+        """UPLOADING → SUBMITTING → the server's status; False when it ended here."""
+        if task.status != s.QUEUED:
+            return False  # cancelled while it waited for a slot
+        task.apply(status=s.UPLOADING)
+        try:
+            request, oss = await asyncio.wait_for(
+                prepare_media(
+                    self.api.http(),
+                    self.api.endpoint.model,
+                    lambda path, params: self.api.call("GET", path, params=params),
+                    task.request,
+                ),
+                self.deadlines.upload,
+            )
+            payload = request.to_payload(self.api.endpoint.model)
+            encode_payload(payload)
+            await self._charge(task)
+        except asyncio.TimeoutError:
+            error = UploadError(
+                f"the uploads did not finish within {self.deadlines.upload:g} s; nothing was "
+                "submitted or billed"
+            )
+            return self._end(task, s.ERROR, error)
+        except VaceError as error:
+            return self._end(task, s.ERROR, error)
+        task.apply(status=s.SUBMITTING)
+        await self.quota.submit_permit()
+        try:
+            answer = await self.api.submit(payload, oss)
+        except SubmitUnconfirmedError as error:
+            return self._end(task, s.UNCONFIRMED, error)
+        except APIError as error:
+            await self._refund(task)
+            return self._end(task, s.ERROR, error)
+        return task.apply(
+            task_id=answer.task_id,
+            request_id=answer.request_id,
+            status=answer.status,
+            submitted_at=self.clock.now(),
+        )
+
+    async def _charge(self, task: Task) -> None:
+        """Record the job's price (5 s of output at most) against the user's day, within the
+        daily budget; refused, it is a BudgetExceededError and nothing is sent."""
+        cost = round((self.price_per_second or 0.0) * c.OUTPUT_MAX_SECONDS, 4)
+        if not await self.quota.try_spend(self.user, cost, self.daily_budget_usd):
+            spent = await self.quota.spent_today(self.user)
+            raise BudgetExceededError(
+                f"this job (up to ${cost:.2f}) would take {self.user!r} past the daily budget of "
+                f"${self.daily_budget_usd:.2f} (${spent:.2f} spent today); nothing was sent"
+            )
+        task.apply(estimated_usd=cost)
+
+    async def _refund(self, task: Task, keep: float = 0.0) -> None:
+        """Give back what was recorded but not billed (a failure, a shorter video)."""
+        recorded = task.estimated_usd or 0.0
+        if recorded - keep > 1e-9:
+            try:
+                await self.quota.try_spend(self.user, keep - recorded, None)
+            except Exception:  # noqa: BLE001 - a spending figure is not worth a job
+                log.warning("could not correct today's spending", exc_info=True)
+
+    # -- following ----------------------------------------------------------------------
+
+    async def _follow(self, task: Task, holder: Holder, *, immediately: bool) -> None:
+        """Poll until the server says the task ended (or until the follow deadline)."""
+        deadline = (task.submitted_at or self.clock.now()) + self.deadlines.follow
+        troubles, retry_after = 0, None
+        while task.watching and not task.finished:
+            now = self.clock.now()
+            if now >= deadline:
+                self._detach(task, f"the follow deadline passed ({self.deadlines.follow:g} s)")
+                return
+            if troubles:
+                delay = min(self.retry.delay(troubles - 1, retry_after), _MAX_TROUBLE_DELAY)
+            else:
+                delay = 0.0 if immediately else self.poll.delay(task.polls)
+            immediately = False
+            await self._pause(task, min(delay, deadline - now))
+            if not task.watching or task.finished:
+                return
+            await self._renew(holder)
+            await self.pacer.turn()
+            try:
+                answer = await self.api.query(task.task_id)
+            except APIError as error:
+                if not is_transient(error):
+                    self._detach(task, f"the server refused the status query: {error}")
+                    return
+                troubles += 1
+                retry_after = error.retry_after
+                task.apply(problem=f"reconnecting (attempt {troubles}): {error.message}")
+                continue
+            troubles, retry_after = 0, None
+            task.polls += 1
+            if await self._take_answer(task, answer, holder):
+                return
+
+    async def _pause(self, task: Task, seconds: float) -> None:
+        """Sleep, or less if the task is woken (stop watching, cancel, attach)."""
+        wake = self._wake.get(task.job_id)
+        if seconds <= 0 or wake is None:
+            await asyncio.sleep(0)
+            return
+        wake.clear()
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        woken = asyncio.ensure_future(wake.wait())
+        try:
+            await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            woken.cancel()
+
+    def _wake_up(self, task: Task) -> None:
+        wake = self._wake.get(task.job_id)
+        if wake is not None:
+            wake.set()
+
+    async def _renew(self, holder: Holder) -> None:
+        try:
+            await self.quota.adopt(holder)
+        except Exception:  # noqa: BLE001 - a quota store outage must not end a paid job
+            log.warning("could not renew the quota lease of %s", holder.job_id, exc_info=True)
+
+    async def _take_answer(self, task: Task, answer: StatusAnswer, holder: Holder) -> bool:
+        """Apply one status answer; True once the task ended (and its video is saved)."""
+        if answer.status is None:
+            task.apply(
+                problem=f"the server reports the status {answer.raw_status!r}, which we do not "
+                "know; still following"
+            )
+            return False
+        changes: dict[str, Any] = {"status": answer.status, "problem": None}
+        for name in ("submit_time", "scheduled_time", "end_time", "orig_prompt", "actual_prompt"):
+            if getattr(answer, name) is not None:
+                changes[name] = getattr(answer, name)
+        if answer.usage:
+            changes["usage"] = answer.usage
+        if answer.video_url:
+            changes["video_url"] = answer.video_url
+            changes["video_url_expires_at"] = self.clock.now() + c.RESULT_URL_TTL_S
+        if answer.status == s.FAILED:
+            changes["error"] = TaskFailedError(
+                task.task_id,
+                s.FAILED,
+                code=answer.code,
+                message=answer.message,
+                request_id=answer.request_id,
+            )
+        elif answer.status == s.UNKNOWN:
+            changes["error"] = TaskUnknownError(task.task_id, s.UNKNOWN)
+        if not task.apply(**changes):
+            task.apply(problem=f"ignored the server's move from {task.status} to {answer.status}")
+            return False
+        if answer.status in s.LIVE_ON_SERVER:
+            return False
+        await self._release(holder)
+        if answer.status == s.SUCCEEDED:
+            billed = self._billed(task)
+            await self._refund(task, keep=billed)
+            task.apply(billed_usd=billed)
+            await self._save_result(task)
+        else:
+            await self._refund(task)
+        task.apply(finished=True)
+        return True
+
+    def _billed(self, task: Task) -> float:
+        seconds = (task.usage or {}).get("video_duration", c.OUTPUT_MAX_SECONDS)
+        return round((self.price_per_second or 0.0) * seconds, 4)
+
+    async def _save_result(self, task: Task) -> None:
+        """Download the video now (its URL expires in 24 h), retrying passing failures."""
+        for attempt in range(_DOWNLOAD_ATTEMPTS):
+            try:
+                await self.download(task)
+                return
+            except DownloadError as error:
+                task.apply(error=error)
+                if error.final or attempt == _DOWNLOAD_ATTEMPTS - 1:
+                    return
+                await self.clock.sleep(self.retry.delay(attempt))
+
+    # -- endings ------------------------------------------------------------------------
+
+    def _end(self, task: Task, status: str, error: VaceError) -> bool:
+        task.apply(status=status, error=error, finished=True)
+        return False
+
+    def _detach(self, task: Task, why: str) -> None:
+        """Stop following a task whose fate is not known: it stays resumable."""
+        task.apply(watching=False, problem=why)
+
+    def _end_stopped(self, task: Task) -> None:
+        """The job's coroutine was cancelled (cancel while queued, or the client closed)."""
+        if task.status in (s.QUEUED, s.UPLOADING):
+            task.apply(status=s.CANCELED, finished=True)
+        elif task.status == s.SUBMITTING:
+            error = SubmitUnconfirmedError(
+                "the client was closed while the submit was on its way",
+                code="SubmitUnconfirmed",
+                host=self.api.host,
+                region=self.api.region,
+            )
+            task.apply(status=s.UNCONFIRMED, error=error, finished=True)
+        elif not task.finished:
+            task.apply(watching=False)
+
+    def _end_unexpected(self, task: Task, exc: Exception) -> None:
+        """A bug of ours: log it, and leave the task in a state that says what is known."""
+        log.error("background work on task %s failed", task.task_id or task.job_id, exc_info=exc)
+        error = InternalError(
+            f"unexpected {type(exc).__name__} in background work (please report it): {exc}"[:500]
+        )
+        if task.finished:
+            return
+        if task.status in (s.QUEUED, s.UPLOADING):
+            task.apply(status=s.ERROR, error=error, finished=True)
+        elif task.status == s.SUBMITTING:
+            task.apply(status=s.UNCONFIRMED, error=error, finished=True)
+        elif task.status == s.SUCCEEDED:
+            task.apply(error=error, finished=True)
+        else:
+            task.apply(watching=False, error=error, problem=str(error))
+
+    # -- actions ---------------------------------------------------------------------------
+
+    async def cancel(self, task: Task) -> None:
+        if task.status in (s.QUEUED, s.UPLOADING):
+            task.apply(status=s.CANCELED, finished=True)
+            job = self._jobs.get(task.job_id)
+            if job is not None:
+                job.cancel()
+                await asyncio.gather(job, return_exceptions=True)
+            return
+        if task.status != s.PENDING or task.task_id is None:
+            raise BadRequestError(
+                f"task is {task.status}; only a task queued here or PENDING on the server can "
+                "be cancelled (a RUNNING task cannot: use task.stop_watching() to stop "
+                "following it here)",
+                status_code=400,
+                code="UnsupportedOperation",
+                host=self.api.host,
+                region=self.api.region,
+            )
+        try:
+            await self.api.call("POST", f"{c.TASKS_PATH}/{task.task_id}/cancel")
+        except BadRequestError as error:
+            error.message += (
+                " A RUNNING task cannot be cancelled (the API allows PENDING only); "
+                "use task.stop_watching() to stop following it here."
+            )
+            error.args = (error._describe(),)
+            raise
+        await self._refund(task)
+        task.apply(status=s.CANCELED, finished=True)
+        self._wake_up(task)
+
+    def stop_watching(self, task: Task) -> None:
+        if not task.finished:
+            task.apply(watching=False, problem="not followed here any more (you asked)")
+        self._wake_up(task)
+
+    async def download(self, task: Task, path: str | Path | None = None) -> Path:
+        if path is None and task.local_path is not None and Path(task.local_path).is_file():
+            return task.local_path
+        if not task.video_url:
+            raise DownloadError(f"task {task.task_id} has no video to download ({task.status})")
+        expires = task.video_url_expires_at
+        if expires is not None and self.clock.now() > expires:
+            error = DownloadError(
+                "the result URL has expired: results are kept 24 hours", code="AccessDenied"
+            )
+            error.final = True
+            raise error
+        target = Path(path) if path else result_path(self.results_dir, task.task_id)
+        await download_to(self.api.http(), task.video_url, target, self.deadlines.download)
+        if path is None:
+            task.apply(local_path=target, error=None)
+        return target
+
+    async def reconcile(self, task: Task) -> None:
+        """Find an UNCONFIRMED submit on the server's task list (made after it was asked,
+        for this model, unknown to this journal) and follow it; never resubmits."""
+        if task.status != s.UNCONFIRMED:
+            raise BadRequestError(
+                f"task is {task.status}; only an UNCONFIRMED submit needs reconciling",
+                status_code=400,
+                code="UnsupportedOperation",
+            )
+        start = task.created_at - 5
+        end = min(self.clock.now() + 60, start + c.TASK_RETENTION_S)
+        rows = await self._list_rows(start, end)
+        known = self._known_task_ids()
+        found = [
+            row
+            for row in rows
+            if row["task_id"] not in known and row.get("gmt_create", start * 1000) >= start * 1000
+        ]
+        if len(found) != 1:
+            ids = ", ".join(r["task_id"] for r in found) or "none"
+            raise SubmitUnconfirmedError(
+                f"the server's task list has {len(found)} candidate tasks for this submit "
+                f"({ids}); with exactly one it would be followed. With none, the submit was "
+                "most likely not created: you may submit again",
+                code="ReconcileAmbiguous" if found else "ReconcileNotFound",
+                host=self.api.host,
+                region=self.api.region,
+            )
+        row = found[0]
+        status = c.normalize_status(row.get("status")) or s.PENDING
+        if status not in c.SERVER_STATUSES:
+            status = s.PENDING
+        task.apply(
+            task_id=row["task_id"],
+            status=status if status in s.LIVE_ON_SERVER else s.PENDING,
+            submitted_at=row.get("gmt_create", start * 1000) / 1000,
+            error=None,
+            finished=False,
+            watching=True,
+        )
+        self.follow(task)
+
+    async def _list_rows(self, start: float, end: float) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        page = 1
+        while page <= 50:
+            body = await self.api.call(
+                "GET",
+                c.TASKS_PATH + "/",
+                params={
+                    "start_time": _list_time(start),
+                    "end_time": _list_time(end),
+                    "model_name": self.api.endpoint.model,
+                    "page_no": page,
+                    "page_size": 100,
+                },
+            )
+            data = body.get("data")
+            for row in data if isinstance(data, list) else []:
+                if isinstance(row, dict) and is_task_id(row.get("task_id")):
+                    created = row.get("gmt_create")
+                    if not isinstance(created, (int, float)) or isinstance(created, bool):
+                        row = {**row, "gmt_create": start * 1000}
+                    rows.append(row)
+            total_pages = body.get("total_page")
+            if not isinstance(total_pages, int) or page >= total_pages:
+                return rows
+            page += 1
+        return rows
+
+    def _known_task_ids(self) -> set[str]:
+        known = {t.task_id for t in self.tasks if t.task_id}
+        if self.journal is not None:
+            known |= {e["task_id"] for e in self.journal.entries() if e.get("task_id")}
+        return known
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    def _journal(self, task: Task) -> None:
+        """Write the job's entry when something other than a passing trouble changed."""
+        if self.journal is None:
+            return
+        record = task.to_record()
+        meaningful = {k: v for k, v in record.items() if k != "problem"}
+        if self._journaled.get(task.job_id) == meaningful:
+            return
+        self._journaled[task.job_id] = meaningful
+        self.journal.record(record)
+
+    async def aclose(self) -> None:
+        """Stop every background job; tasks on the server go on (the journal has them)."""
+        jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+
+
+def _list_time(ts: float) -> str:
+    """The list route's time format (YYYYMMDDhhmmss, local time: docs/lifecycle.md)."""
+    return time.strftime("%Y%m%d%H%M%S", time.localtime(ts))
