@@ -19,12 +19,9 @@ def make_client(app, tmp_path, **options) -> VaceClient:
     options.setdefault("retry", FAST_RETRY)
     options.setdefault("api_key", "test-key")
     options.setdefault("transport", httpx.ASGITransport(app=app))
-    return VaceClient(
-        base_url="http://emulator.local",
-        journal=tmp_path / "journal.sqlite3",
-        results_dir=tmp_path / "results",
-        **options,
-    )
+    options.setdefault("journal", tmp_path / "journal.sqlite3")
+    options.setdefault("results_dir", tmp_path / "results")
+    return VaceClient(base_url="http://emulator.local", **options)
 
 
 def padded_mp4(source, target, size: int):

@@ -489,3 +489,39 @@ def _enqueue_error(client) -> str:
     except RuntimeError as error:
         return str(error)
     return ""
+
+
+async def test_a_server_dripping_bytes_over_a_real_socket_cannot_hold_a_submit(tmp_path):
+    """Each byte arrives well within the read timeout; the total deadline still ends it."""
+    requests_seen = []
+
+    async def dripping(reader, writer):
+        requests_seen.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Content-Length: 100000\r\n\r\n")
+        try:
+            for _ in range(100_000):
+                writer.write(b" ")
+                await writer.drain()
+                await asyncio.sleep(0.05)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(dripping, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = wv.VaceClient(
+        "k",
+        base_url=f"http://127.0.0.1:{port}",
+        deadlines=Deadlines(read=0.5, submit=1.5),
+        journal=False,
+        results_dir=tmp_path,
+    )
+    task = client.enqueue(wv.VideoOutpainting(prompt="drip", video=SAMPLE))
+    with pytest.raises(wv.SubmitUnconfirmedError, match="within 1.5 s"):
+        await task.wait(timeout=20)
+    assert task.status == "UNCONFIRMED" and len(requests_seen) == 1
+    await client.aclose()
+    server.close()
+    await server.wait_closed()

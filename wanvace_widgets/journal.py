@@ -120,7 +120,7 @@ class Journal:
         try:
             with db:
                 yield db
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError, TypeError) as exc:
             log.warning("the journal at %s could not be used: %s", self.path, exc)
         finally:
             db.close()
@@ -131,6 +131,9 @@ class Journal:
         try:
             legacy = [] if self._ready else self._prepare()
             db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000)
+            # WAL keeps the file whole through any crash of ours; NORMAL skips an fsync per
+            # change, risking only the last changes on a power cut
+            db.execute("PRAGMA synchronous = NORMAL")
             if not self._ready:
                 with db:
                     db.executescript(_SCHEMA)
@@ -203,7 +206,8 @@ def _upsert(db: sqlite3.Connection, entry: dict[str, Any]) -> None:
             entry.get("task_id"),
             str(entry.get("status")),
             _number(entry.get("created_at"), time.time()),
-            json.dumps(entry, ensure_ascii=False, default=str),
+            # ASCII escapes: a lone surrogate in a prompt is stored, not refused
+            json.dumps(entry, default=str),
         ),
     )
 

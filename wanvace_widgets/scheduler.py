@@ -109,7 +109,7 @@ class Scheduler:
 
     def start(self, task: Task) -> None:
         """Run a new job in the background (needs a running loop)."""
-        self._spawn(task, self._run_new(task))
+        self._spawn(task, self._run(task, self._new_job))
 
     def follow(self, task: Task) -> None:
         """Follow a task that exists on the server (attach, resume, reconcile)."""
@@ -117,7 +117,7 @@ class Scheduler:
             self._wake_up(task)
             return
         task.apply(watching=True)
-        self._spawn(task, self._run_attached(task))
+        self._spawn(task, self._run(task, self._attached_job))
 
     def _spawn(self, task: Task, coro) -> None:
         job = asyncio.get_running_loop().create_task(coro)
@@ -131,12 +131,12 @@ class Scheduler:
 
         job.add_done_callback(forget)
 
-    async def _run_new(self, task: Task) -> None:
+    async def _run(self, task: Task, steps) -> None:
+        """Run a job's steps so that every way out ends in a defined state and gives the
+        quota slot back."""
         holder = Holder(task.job_id, self.user)
         try:
-            await self.quota.acquire(holder)
-            if await self._submit(task):
-                await self._follow(task, holder, immediately=False)
+            await steps(task, holder)
         except asyncio.CancelledError:
             self._end_stopped(task)
             raise
@@ -145,23 +145,19 @@ class Scheduler:
         finally:
             await self._release(holder)
 
-    async def _run_attached(self, task: Task) -> None:
-        holder = Holder(task.job_id, self.user)
-        try:
-            await self.quota.adopt(holder)  # it runs on the server: it fills a slot already
-            if task.status == s.SUCCEEDED and task.video_url:
-                await self._release(holder)  # resumed to save a finished video: no polling
-                await self._save_result(task)
-                task.apply(finished=True)
-            else:
-                await self._follow(task, holder, immediately=True)
-        except asyncio.CancelledError:
-            self._end_stopped(task)
-            raise
-        except Exception as exc:  # noqa: BLE001 - every ending is a defined state
-            self._end_unexpected(task, exc)
-        finally:
-            await self._release(holder)
+    async def _new_job(self, task: Task, holder: Holder) -> None:
+        await self.quota.acquire(holder)
+        if await self._submit(task):
+            await self._follow(task, holder, immediately=False)
+
+    async def _attached_job(self, task: Task, holder: Holder) -> None:
+        await self.quota.adopt(holder)  # it runs on the server: it fills a slot already
+        if task.status == s.SUCCEEDED and task.video_url:
+            await self._release(holder)  # resumed to save a finished video: no polling
+            await self._save_result(task)
+            task.apply(finished=True)
+        else:
+            await self._follow(task, holder, immediately=True)
 
     async def _release(self, holder: Holder) -> None:
         try:
@@ -264,6 +260,12 @@ class Scheduler:
                 troubles += 1
                 retry_after = error.retry_after
                 task.apply(problem=f"reconnecting (attempt {troubles}): {error.message}")
+                continue
+            except Exception as exc:  # noqa: BLE001 - a bug must not cost a paid result
+                log.error("status query of %s failed", task.task_id, exc_info=exc)
+                troubles += 1
+                retry_after = None
+                task.apply(problem=f"retrying after an unexpected {type(exc).__name__}")
                 continue
             troubles, retry_after = 0, None
             task.polls += 1

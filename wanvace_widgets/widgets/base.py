@@ -39,10 +39,17 @@ _STATUS_TEXT = {
     c.FAILED: "FAILED",
     c.CANCELED: "CANCELED",
     c.UNKNOWN: "UNKNOWN: the server no longer knows this task",
-    "ERROR": "ERROR",
+    "ERROR": "ERROR: nothing was created or billed",
+    "UNCONFIRMED": "UNCONFIRMED: the submit's answer was lost; it may exist on the server",
 }
 _ACTIONS = {"cancel": ("Cancel", "stop"), "stop": ("Stop watching", "eye-slash")}
-_COLORS = {c.SUCCEEDED: "#1b7f3b", c.FAILED: "#b00020", "ERROR": "#b00020", c.UNKNOWN: "#b00020"}
+_COLORS = {
+    c.SUCCEEDED: "#1b7f3b",
+    c.FAILED: "#b00020",
+    "ERROR": "#b00020",
+    "UNCONFIRMED": "#b00020",
+    c.UNKNOWN: "#b00020",
+}
 _PROMPT_HELP = "Describe the video you want, rather than giving instructions. ≤ 800 characters."
 #: a burst of status changes (queued → uploading → submitting → pending) within this time
 #: reaches the browser as one update
@@ -379,6 +386,8 @@ class VaceWidget(W.VBox):
         if snapshot.request_id:
             parts.append(f"request <code>{html.escape(snapshot.request_id)}</code>")
         lines = [" · ".join(parts)]
+        if snapshot.problem and snapshot.watching:
+            lines.append(f"<i>{html.escape(snapshot.problem)}</i>")
         if snapshot.error is not None:
             lines.append(_error_html(snapshot.error))
         if snapshot.status == c.SUCCEEDED and snapshot.local_path is None and not snapshot.finished:
