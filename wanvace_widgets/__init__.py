@@ -39,6 +39,7 @@ from .requests import (
 from .tasks import Task, TaskSnapshot
 from .widgets import (
     ImageReferenceWidget,
+    MaskPainter,
     VaceStudio,
     VaceWidget,
     VideoEditWidget,
@@ -61,6 +62,7 @@ __all__ = [
     "Endpoint",
     "ImageReference",
     "ImageReferenceWidget",
+    "MaskPainter",
     "MediaInput",
     "NotFoundError",
     "PermissionDeniedError",
