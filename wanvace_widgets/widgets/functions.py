@@ -22,6 +22,7 @@ from ..requests import (
 from .base import VaceWidget
 from .fields import Field
 from .mask_painter import MaskPainter, connect_painter
+from .outpaint_preview import OutpaintPreview, connect_outpaint_preview
 
 __all__ = [
     "ImageReferenceWidget",
@@ -323,3 +324,15 @@ class VideoOutpaintingWidget(VaceWidget):
             for name in c.SCALE_FIELDS
         ),
     )
+
+    def __init__(self, client: Any = None, request: VaceRequest | None = None):
+        super().__init__(client=client, request=request)
+        # the widened canvas (outpaint_preview.py), under the scales
+        self._preview = OutpaintPreview()
+        scales = {name: self._controls[name].control for name in c.SCALE_FIELDS}
+        connect_outpaint_preview(self._preview, self._controls["video"].control, scales)
+        children = list(self.children)
+        children.insert(
+            children.index(self._controls[c.SCALE_FIELDS[-1]].widget) + 1, self._preview
+        )
+        self.children = children
