@@ -357,6 +357,9 @@ async def test_the_edit_form_paints_into_its_mask_field_and_generates(media, wor
     page_says(painter, stroke([100, 100, 300, 200], seq=1))
     assert form["mask_image"].value == "masks/source-mask.png"
     assert widget._overlay.value == ""  # the painter shows this mask itself
+    thumbnail = form["mask_image"]._preview.value
+    page_says(painter, stroke([500, 50, 600, 300], seq=2))  # same file, new content
+    assert form["mask_image"]._preview.value != thumbnail  # the field's preview follows
     request = widget.request
     assert request.mask_image == "masks/source-mask.png" and request.mask_frame_id == 10
     assert not widget._generate.disabled

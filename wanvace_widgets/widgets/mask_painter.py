@@ -65,6 +65,7 @@ class MaskPainter(anywidget.AnyWidget):
 
     video = traitlets.Any(None, allow_none=True, help="path or bytes of the source video")
     mask_path = traitlets.Unicode("", help="the saved mask PNG; '' while nothing is painted")
+    revision = traitlets.Int(0, help="counts the changes of mask_path or of the file's content")
 
     def __init__(
         self,
@@ -253,6 +254,7 @@ class MaskPainter(anywidget.AnyWidget):
     def _set_output(self, path: Path | None) -> None:
         self.mask_path = "" if path is None else str(path)
         self.saved_as = "" if path is None else display_path(path)
+        self.revision += 1
 
 
 def _local(source: Any) -> Any:
@@ -281,11 +283,15 @@ def connect_painter(painter: MaskPainter, video: Any, mask: Any, frame: Any) -> 
             return
         painter.load_mask(value)
 
-    def on_saved(change) -> None:
-        if change["new"]:
-            mask.set_value(display_path(change["new"]))
-        elif change["old"] and _same_file(mask.value, change["old"]):
+    given = {"path": ""}  # the painter's file last put in the mask field
+
+    def on_saved(_change) -> None:
+        path = painter.mask_path
+        if path:
+            mask.set_value(display_path(path))  # also when only its content changed
+        elif given["path"] and _same_file(mask.value, given["path"]):
             mask.set_value(None)  # nothing painted any more: the old file is not the mask
+        given["path"] = path
 
     def painter_follows(_change=None) -> None:
         if painter.mask_frame_id != frame.value:
@@ -301,7 +307,7 @@ def connect_painter(painter: MaskPainter, video: Any, mask: Any, frame: Any) -> 
     box_follows()
     video.observe(on_video, "value")
     mask.observe(on_mask, "value")
-    painter.observe(on_saved, "mask_path")
+    painter.observe(on_saved, "revision")
     frame.observe(painter_follows, "value")
     painter.observe(box_follows, "mask_frame_id")
 
