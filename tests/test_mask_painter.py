@@ -419,3 +419,28 @@ async def test_a_remote_video_or_mask_leaves_the_painter_alone(media, workdir, c
     assert painter.mask[100, 100]
     form["video"].set_value("https://example.com/video.mp4")
     assert painter.frame_limit == 0 and painter.mask is None
+
+
+async def test_a_mask_chosen_before_the_video_is_loaded_when_the_video_comes(
+    media, workdir, client
+):
+    widget = wv.VideoEditWidget(client=client)
+    painter, form = widget._painter, controls(widget)
+    form["mask_image"].set_value(str(media["mask"]))
+    assert painter.mask is None
+    form["video"].set_value(str(media["source"]))
+    assert (painter.mask == (np.asarray(Image.open(media["mask"]))[..., 0] == 255)).all()
+
+
+def test_the_repr_names_the_video_and_mask_but_no_folder_or_bytes(media, workdir):
+    painter = MaskPainter(video=media["source"])
+    page_says(painter, stroke([100, 100], seq=1))
+    assert (
+        repr(painter)
+        == "MaskPainter(video='source.mp4', mask_frame_id=1, mask='masks/source-mask.png')"
+    )
+    assert (
+        repr(MaskPainter(video=b"\x00" * 2048))
+        == "MaskPainter(video='<2,048 bytes>', mask_frame_id=1)"
+    )
+    assert repr(MaskPainter()) == "MaskPainter(video=None, mask_frame_id=1)"

@@ -90,3 +90,11 @@ async def test_the_outpainting_form_drives_its_preview(media, client):
     assert preview.canvas == widened_canvas(640, 360, 1.5, 1, 1, 1.4)
     widget._controls["video"].control.set_value(None)
     assert preview.canvas == {}
+
+
+def test_the_repr_says_the_canvas_size(media):
+    assert (
+        repr(OutpaintPreview(video=media["source"], top_scale=2))
+        == "OutpaintPreview(canvas=640x540)"
+    )
+    assert repr(OutpaintPreview()) == "OutpaintPreview(canvas=no video)"

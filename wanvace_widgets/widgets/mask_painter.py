@@ -132,6 +132,11 @@ class MaskPainter(anywidget.AnyWidget):
                 f"{history.width}x{history.height}"
             )
 
+    def __repr__(self) -> str:
+        video = _name(self.video)
+        mask = f", mask={self.saved_as!r}" if self.saved_as else ""
+        return f"MaskPainter(video={video!r}, mask_frame_id={self.mask_frame_id}{mask})"
+
     def owns(self, path: Any) -> bool:
         """Whether ``path`` is the mask this painter saved last."""
         return bool(self.mask_path) and _same_file(path, self.mask_path)
@@ -257,6 +262,13 @@ class MaskPainter(anywidget.AnyWidget):
         self.revision += 1
 
 
+def _name(source: Any) -> str | None:
+    """How a video is named in a repr: its file name, never a long path or its bytes."""
+    if isinstance(source, bytes):
+        return f"<{len(source):,} bytes>"
+    return None if source is None else Path(str(source)).name
+
+
 def _local(source: Any) -> Any:
     """A path or bytes the media functions read; a URL is refused (nothing to paint on)."""
     if isinstance(source, bytes):
@@ -274,6 +286,7 @@ def connect_painter(painter: MaskPainter, video: Any, mask: Any, frame: Any) -> 
     def on_video(_change=None) -> None:
         value = video.value
         painter.video = None if isinstance(value, str) and is_remote_url(value) else value
+        on_mask()  # a mask chosen before the video is loaded now
 
     def on_mask(_change=None) -> None:
         value = mask.value
@@ -302,7 +315,6 @@ def connect_painter(painter: MaskPainter, video: Any, mask: Any, frame: Any) -> 
             frame.value = painter.mask_frame_id
 
     on_video()
-    on_mask()
     painter_follows()
     box_follows()
     video.observe(on_video, "value")

@@ -67,6 +67,11 @@ class OutpaintPreview(anywidget.AnyWidget):
         super().__init__(**scales)
         self.video = video
 
+    def __repr__(self) -> str:
+        box = self.canvas
+        size = f"{box['width']}x{box['height']}" if box else "no video"
+        return f"OutpaintPreview(canvas={size})"
+
     @traitlets.validate("top_scale", "bottom_scale", "left_scale", "right_scale")
     def _finite(self, proposal) -> float:
         if not math.isfinite(proposal["value"]):  # NaN slips past min and max
