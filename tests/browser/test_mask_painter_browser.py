@@ -5,11 +5,21 @@ Generate, and find the emulator's result changed inside the painted region only.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import ARTIFACTS, browser_page, require_chromium, running_jupyter
+from tests.browser.conftest import (
+    ARTIFACTS,
+    ROOT,
+    browser_page,
+    require_chromium,
+    running_jupyter,
+)
 from tests.browser.painting import CommTraffic, drag, open_and_run, wait_for
 from tests.browser.test_widgets_browser import SETUP, click_generate_and_play, error_outputs
 from wanvace_widgets.media import read_video
@@ -184,3 +194,30 @@ def test_outpainting_shows_the_source_inside_the_widened_canvas(browser, tmp_pat
         assert blue > 200 and blue > red + 40  # the sample's sky
         ARTIFACTS.mkdir(exist_ok=True)
         page.locator(preview).screenshot(path=str(ARTIFACTS / "outpaint_preview.png"))
+
+
+def test_the_painting_benchmark_uses_every_tool_with_one_message_each(tmp_path):
+    """bench/bench_painter.py paints with brush, rectangle, lasso, eraser and undo in
+    JupyterLab: each is one message to the kernel, and each changes the mask as it should."""
+    require_chromium()
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_painter.py"), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    ).stdout
+    scrub, *rows = json.loads(out.splitlines()[-1])
+    assert scrub["to_kernel"] >= 1 and scrub["to_page_bytes"] > 5_000  # a frame JPEG came
+    assert [r["operation"] for r in rows] == [
+        "brush stroke",
+        "brush stroke",
+        "rectangle",
+        "lasso",
+        "eraser stroke",
+        "undo",
+    ]
+    assert all(r["to_kernel"] == 1 and r["to_kernel_bytes"] < 2_000 for r in rows), rows
+    white = [r["white_pixels"] for r in rows]
+    assert 0 < white[0] < white[1] < white[2] < white[3]  # each shape adds to the mask
+    assert white[4] < white[3] and white[5] == white[3]  # erase takes away; undo restores
