@@ -6,6 +6,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import comm
 import numpy as np
@@ -444,3 +448,32 @@ def test_the_repr_names_the_video_and_mask_but_no_folder_or_bytes(media, workdir
         == "MaskPainter(video='<2,048 bytes>', mask_frame_id=1)"
     )
     assert repr(MaskPainter()) == "MaskPainter(video=None, mask_frame_id=1)"
+
+
+def test_the_front_end_modules_ship_in_the_wheel(tmp_path):
+    """The painter's page side is plain files in the package: a wheel must carry them."""
+    root = Path(__file__).resolve().parents[1]
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=240,
+    )
+    (wheel,) = tmp_path.glob("wanvace_widgets-*.whl")
+    static = root / "wanvace_widgets" / "widgets" / "static"
+    with zipfile.ZipFile(wheel) as archive:
+        for name in ("mask_painter.js", "mask_painter.css", "outpaint_preview.js"):
+            shipped = archive.read(f"wanvace_widgets/widgets/static/{name}")
+            assert shipped == (static / name).read_bytes()
+    assert MaskPainter()._esm == (static / "mask_painter.js").read_text()  # the module, not a path
