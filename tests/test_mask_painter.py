@@ -103,6 +103,12 @@ def test_the_painter_shows_a_small_jpeg_of_the_chosen_frame(media, workdir):
     assert orange_x(painter.frame_jpeg) > orange_x(first) + 10
 
 
+def test_the_frame_can_be_given_with_the_video(media, workdir):
+    painter = MaskPainter(video=media["source"], mask_frame_id=12)
+    assert painter.mask_frame_id == painter.shown_frame == 12
+    assert MaskPainter(video=media["source"], mask_frame_id=500).shown_frame == 90
+
+
 @pytest.mark.parametrize("asked, shown", [(0, 1), (-5, 1), (90, 90), (91, 90), (10**12, 90)])
 def test_the_frame_is_bounded_by_the_videos_frames(media, workdir, asked, shown):
     painter = MaskPainter(video=media["source"])

@@ -74,13 +74,14 @@ class MaskPainter(anywidget.AnyWidget):
         save_dir: str | Path = DEFAULT_MASK_FOLDER,
         **kwargs: Any,
     ):
-        super().__init__(**kwargs)
+        # set before the traits: a trait given here (mask_frame_id=…) runs observers at once
         self.save_dir = Path(save_dir)
         self._frames: FramePreviews | None = None
         self._history: MaskHistory | None = None
         self._target: Path | None = None
         self._written: set[Path] = set()
         self._frame_timer: asyncio.TimerHandle | None = None
+        super().__init__(**kwargs)
         self.on_msg(self._on_page_message)
         self.video = video
         if mask is not None:
