@@ -314,7 +314,7 @@ function render({ model, el }) {
     const message = model.get("message");
     status.textContent = "";
     if (saved) status.append("mask saved as ", element("code", "wp-saved", saved));
-    else status.append("nothing painted yet");
+    else status.append("not saved yet: each finished stroke saves the mask");
     if (message) status.append(" · ", element("span", "wp-message", message));
   }
 
