@@ -46,6 +46,7 @@ from .requests import (
 from .tasks import Task, TaskSnapshot
 from .widgets import (
     ImageReferenceWidget,
+    MaskPainter,
     VaceStudio,
     VaceWidget,
     VideoEditWidget,
@@ -73,6 +74,7 @@ __all__ = [
     "ImageReferenceWidget",
     "InternalError",
     "MalformedAnswerError",
+    "MaskPainter",
     "MediaInput",
     "NotFoundError",
     "PermissionDeniedError",

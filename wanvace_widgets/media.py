@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -25,11 +27,15 @@ if TYPE_CHECKING:
 # package's import time, and a kernel that never previews or probes a file never needs them.
 
 __all__ = [
+    "MASK_TINT",
+    "MASK_TINT_ALPHA",
     "MediaInfo",
     "MediaReadError",
     "check_complete_mp4",
     "encode_image",
     "encode_mp4",
+    "iter_frames",
+    "jpeg_preview",
     "overlay_mask",
     "mask_preview",
     "probe",
@@ -39,6 +45,10 @@ __all__ = [
 ]
 
 Source = bytes | str | Path
+
+#: how a mask's edit region (white) is shown over its frame: this colour at this opacity
+MASK_TINT = (255, 0, 90)
+MASK_TINT_ALPHA = 0.55
 
 _IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpeg", "BMP": "bmp", "TIFF": "tiff", "WEBP": "webp"}
 
@@ -192,25 +202,34 @@ def read_image(source: Source) -> np.ndarray:
 
 def read_video(source: Source, max_seconds: float | None = None) -> tuple[list[np.ndarray], float]:
     """Decoded RGB frames (up to ``max_seconds``) and the frame rate."""
+    with _decoding(source) as (fps, decoded):
+        limit = None if max_seconds is None else max(1, round(max_seconds * fps))
+        frames = list(islice(decoded, limit))
+    if not frames:
+        raise MediaReadError("the video has no frames")
+    return frames, fps
+
+
+def iter_frames(source: Source) -> Iterator[np.ndarray]:
+    """Decoded RGB frames one at a time, so a long or large video is never held whole."""
+    with _decoding(source) as (_, decoded):
+        yield from decoded
+
+
+@contextmanager
+def _decoding(source: Source) -> Iterator[tuple[float, Iterator[np.ndarray]]]:
+    """The frame rate and a lazy iterator of RGB frames; any failure is a MediaReadError."""
     import av
 
     try:
         with _open(source) as file, av.open(file) as container:
             stream = container.streams.video[0]
             fps = float(stream.average_rate or stream.guessed_rate or 30)
-            limit = None if max_seconds is None else max(1, round(max_seconds * fps))
-            frames = []
-            for frame in container.decode(stream):
-                frames.append(frame.to_ndarray(format="rgb24"))
-                if limit is not None and len(frames) >= limit:
-                    break
+            yield fps, (frame.to_ndarray(format="rgb24") for frame in container.decode(stream))
     except MediaReadError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds
         raise MediaReadError("not a readable video") from exc
-    if not frames:
-        raise MediaReadError("the video has no frames")
-    return frames, fps
 
 
 def encode_mp4(frames: Iterable[np.ndarray], fps: float, out: Path | None = None) -> bytes:
@@ -254,14 +273,19 @@ def encode_image(array: np.ndarray, format: str = "png") -> bytes:
 
 def thumbnail(source: Source, max_side: int = 320, frame: int = 1) -> bytes:
     """A small JPEG preview of an image, or of a video's ``frame`` (1-based)."""
-    from PIL import Image
-
     info = probe(source)
     if info.kind == "image":
         rgb = read_image(source)
     else:
         frames, _ = read_video(source, max_seconds=(frame + 1) / (info.fps or 30))
         rgb = frames[min(frame, len(frames)) - 1]
+    return jpeg_preview(rgb, max_side)
+
+
+def jpeg_preview(rgb: np.ndarray, max_side: int) -> bytes:
+    """An RGB array as a JPEG of at most ``max_side`` pixels a side (aspect kept)."""
+    from PIL import Image
+
     img = Image.fromarray(rgb)
     img.thumbnail((max_side, max_side))
     buffer = io.BytesIO()
@@ -272,8 +296,8 @@ def thumbnail(source: Source, max_side: int = 320, frame: int = 1) -> bytes:
 def overlay_mask(
     frame_rgb: np.ndarray,
     mask_rgb: np.ndarray,
-    color: tuple[int, int, int] = (255, 0, 90),
-    alpha: float = 0.55,
+    color: tuple[int, int, int] = MASK_TINT,
+    alpha: float = MASK_TINT_ALPHA,
 ) -> np.ndarray:
     """Tint the pixels a mask marks for editing (white), so its polarity can be seen."""
     import numpy as np

@@ -46,10 +46,13 @@ def pytest_collection_modifyitems(items):
 
 
 class Lab:
-    """A running JupyterLab: its root folder, URL and token."""
+    """A running JupyterLab (or Notebook 7): its root folder, URL and token."""
 
-    def __init__(self, root: Path, port: int, token: str, process: subprocess.Popen):
+    def __init__(
+        self, root: Path, port: int, token: str, process: subprocess.Popen, app: str = "lab"
+    ):
         self.root, self.port, self.token, self.process = root, port, token, process
+        self.app = app
         self.base = f"http://127.0.0.1:{port}"
 
     def write_notebook(self, name: str, *cells: str) -> Path:
@@ -65,14 +68,19 @@ class Lab:
         return path
 
     def url(self, name: str) -> str:
-        return f"{self.base}/lab/tree/{name}?token={self.token}"
+        route = "lab/tree" if self.app == "lab" else "notebooks"
+        return f"{self.base}/{route}/{name}?token={self.token}"
 
 
-@pytest.fixture
-def lab(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
-    base = tmp_path_factory.mktemp("lab")
+#: the two front ends: the Python module that starts each, and its application class
+APPS = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
+
+
+@contextlib.contextmanager
+def running_jupyter(base: Path, app: str = "lab"):
+    """A JupyterLab or Notebook 7 with its own root, settings and runtime folders under
+    ``base``; its whole process group is killed afterwards."""
+    module, app_class = APPS[app]
     root, settings = base / "root", base / "settings"
     root.mkdir()
     plugin = settings / "@jupyter-widgets" / "jupyterlab-manager"
@@ -94,16 +102,16 @@ def lab(tmp_path_factory):
         [
             sys.executable,
             "-m",
-            "jupyterlab",
+            module,
             "--no-browser",
             f"--port={port}",
             "--ip=127.0.0.1",
             f"--IdentityProvider.token={token}",
             "--allow-root",
             f"--ServerApp.root_dir={root}",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={base / 'ws'}",
-            "--LabApp.expose_app_in_browser=True",
+            f"--{app_class}.user_settings_dir={settings}",
+            f"--{app_class}.workspaces_dir={base / 'ws'}",
+            f"--{app_class}.expose_app_in_browser=True",
             "--LabApp.news_url=",
             "--ServerApp.disable_check_xsrf=True",
         ],
@@ -122,15 +130,29 @@ def lab(tmp_path_factory):
             time.sleep(0.3)
     else:
         process.kill()
-        pytest.fail("JupyterLab did not start: " + (base / "lab.log").read_text()[-2000:])
-    yield Lab(root, port, token, process)
+        pytest.fail(f"{module} did not start: " + (base / "lab.log").read_text()[-2000:])
     try:
-        httpx.post(f"http://127.0.0.1:{port}/api/shutdown?token={token}", timeout=10)
-        process.wait(timeout=20)
-    except Exception:  # noqa: BLE001 - make sure nothing is left behind
-        pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # the Lab's kernels live in its session
+        yield Lab(root, port, token, process, app)
+    finally:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/api/shutdown?token={token}", timeout=10)
+            process.wait(timeout=20)
+        except Exception:  # noqa: BLE001 - make sure nothing is left behind
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # the server's kernels live in its session
+
+
+def require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium (scripts/test does)")
+
+
+@pytest.fixture
+def lab(tmp_path_factory):
+    require_chromium()
+    with running_jupyter(tmp_path_factory.mktemp("lab")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -143,10 +165,18 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, lab):
+@contextlib.contextmanager
+def browser_page(browser):
+    """A page in a fresh browser context, 2400 px tall so whole widgets fit."""
     context = browser.new_context(viewport={"width": 1100, "height": 2400})
     context.set_default_timeout(120_000)
-    page = context.new_page()
-    yield page
-    context.close()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    with browser_page(browser) as page:
+        yield page

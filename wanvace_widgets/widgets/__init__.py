@@ -8,10 +8,12 @@ from .functions import (
     VideoOutpaintingWidget,
     VideoRepaintingWidget,
 )
+from .mask_painter import MaskPainter
 from .studio import VaceStudio
 
 __all__ = [
     "ImageReferenceWidget",
+    "MaskPainter",
     "VaceStudio",
     "VaceWidget",
     "VideoEditWidget",

@@ -21,6 +21,8 @@ from ..requests import (
 )
 from .base import VaceWidget
 from .fields import Field
+from .mask_painter import MaskPainter, connect_painter
+from .outpaint_preview import OutpaintPreview, connect_outpaint_preview
 
 __all__ = [
     "ImageReferenceWidget",
@@ -220,10 +222,15 @@ class VideoEditWidget(VaceWidget):
 
     def __init__(self, client: Any = None, request: VaceRequest | None = None):
         self._overlay = W.HTML()
+        self._painter = MaskPainter()
         super().__init__(client=client, request=request)
         children = list(self.children)
         children.insert(children.index(self._form_error), self._overlay)
+        # the mask painter (mask_painter.py), under the mask field it fills
+        children.insert(children.index(self._controls["mask_image"].widget) + 1, self._painter)
         self.children = children
+        fields = ("video", "mask_image", "mask_frame_id")
+        connect_painter(self._painter, *(self._controls[f].control for f in fields))
 
     def _values(self) -> dict[str, Any]:
         values = super()._values()
@@ -232,6 +239,9 @@ class VideoEditWidget(VaceWidget):
 
     def _after_check(self, request: VaceRequest) -> None:
         """Lay the mask over its frame, so a wrong polarity is seen before paying."""
+        if self._painter.owns(request.mask_image):  # the painter shows this one already
+            self._overlay.value, self._overlay_key = "", None
+            return
         key = (str(request.video), str(request.mask_image), request.mask_frame_id)
         if key != getattr(self, "_overlay_key", None):
             self._overlay.value = mask_overlay_html(request)
@@ -314,3 +324,15 @@ class VideoOutpaintingWidget(VaceWidget):
             for name in c.SCALE_FIELDS
         ),
     )
+
+    def __init__(self, client: Any = None, request: VaceRequest | None = None):
+        super().__init__(client=client, request=request)
+        # the widened canvas (outpaint_preview.py), under the scales
+        self._preview = OutpaintPreview()
+        scales = {name: self._controls[name].control for name in c.SCALE_FIELDS}
+        connect_outpaint_preview(self._preview, self._controls["video"].control, scales)
+        children = list(self.children)
+        children.insert(
+            children.index(self._controls[c.SCALE_FIELDS[-1]].widget) + 1, self._preview
+        )
+        self.children = children
