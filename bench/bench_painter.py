@@ -27,13 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.browser.conftest import ARGS, CHROMIUM, running_jupyter  # noqa: E402
-from tests.browser.painting import (  # noqa: E402
-    KERNEL_READY,
-    CommTraffic,
-    drag,
-    open_and_run,
-    wait_for,
-)
+from tests.browser.notebook import KERNEL_READY, open_and_run, wait_for  # noqa: E402
+from tests.browser.painting import CommTraffic, drag  # noqa: E402
 from tests.browser.test_widgets_browser import SETUP  # noqa: E402
 
 PAINTER = ".wanvace-video_edit .wanvace-painter"

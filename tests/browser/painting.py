@@ -1,40 +1,11 @@
-"""Driving a notebook like a user, for the painter's browser tests and its benchmark:
-open it once the kernel is ready, run it, drag the mouse, count the comm messages."""
+"""Painting like a user, for the painter's browser tests and its benchmark: drag the
+mouse, count the comm messages."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-from tests.browser.test_widgets_browser import error_outputs
-
-#: true once the notebook's kernel is connected and idle (JupyterLab and Notebook 7 alike)
-KERNEL_READY = """() => {
-    const context = window.jupyterapp?.shell?.currentWidget?.sessionContext;
-    const kernel = context?.session?.kernel;
-    return !!(context?.isReady && kernel?.connectionStatus === "connected"
-              && kernel.status === "idle");
-}"""
-
-
-def wait_for(page, script: str, what: str, timeout_ms: int = 120_000, arg=None) -> None:
-    """Wait until ``script`` is true in the page; fail saying ``what`` did not happen,
-    with the notebook's error outputs if there are any."""
-    try:
-        page.wait_for_function(script, arg=arg, timeout=timeout_ms)
-    except PlaywrightTimeout:
-        errors = error_outputs(page)
-        pytest.fail(f"{what} within {timeout_ms / 1000:g} s; error outputs: {errors}")
-
-
-def open_and_run(page, server, name: str) -> None:
-    """Open a notebook, wait until its kernel is ready, then run all its cells."""
-    page.goto(server.url(name))
-    wait_for(page, KERNEL_READY, "the kernel was not connected and idle")
-    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
 
 
 def drag(page, target, points: list[tuple[float, float]], steps: int = 20) -> dict:

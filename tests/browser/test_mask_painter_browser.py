@@ -20,8 +20,9 @@ from tests.browser.conftest import (
     require_chromium,
     running_jupyter,
 )
-from tests.browser.painting import CommTraffic, drag, open_and_run, wait_for
-from tests.browser.test_widgets_browser import SETUP, click_generate_and_play, error_outputs
+from tests.browser.notebook import error_outputs, open_and_run, wait_for
+from tests.browser.painting import CommTraffic, drag
+from tests.browser.test_widgets_browser import SETUP, click_generate_and_play
 from wanvace_widgets.media import read_video
 
 EDIT = ".wanvace-video_edit"

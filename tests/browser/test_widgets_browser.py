@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.notebook import error_outputs, open_and_run, wait_for
 
 SETUP = """import wanvace_widgets as wv
 from wanvace_widgets.samples import write_samples
@@ -26,19 +27,6 @@ REQUESTS = {
     "video_outpainting": 'wv.VideoOutpaintingWidget(request=wv.VideoOutpainting(prompt="Wide hills.", '
     'video=media["source"], left_scale=1.5, right_scale=1.5))',
 }
-
-
-def open_and_run(page, lab, name: str) -> None:
-    page.goto(lab.url(name))
-    page.wait_for_function(
-        "window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000
-    )
-    page.wait_for_function(
-        "document.querySelector('.jp-Notebook-ExecutionIndicator, .jp-Toolbar-kernelStatus') !== null"
-        " || true"
-    )
-    page.wait_for_timeout(1500)  # the kernel starts
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
 
 
 def click_generate_and_play(page, widget_selector: str, timeout_ms: int = 120_000) -> dict:
@@ -87,13 +75,6 @@ def played_well(played: dict) -> bool:
         and played["duration"] > 0
         and played["end"] > played["start"]
     )
-
-
-def error_outputs(page) -> list[str]:
-    return page.locator(
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "
-        ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
-    ).all_inner_texts()
 
 
 @pytest.mark.parametrize("function", list(REQUESTS))
@@ -148,8 +129,14 @@ def test_saved_notebook_holds_no_key_and_stays_small(page, lab):
     )
     open_and_run(page, lab, "secret.ipynb")
     click_generate_and_play(page, ".wanvace-video_edit")
+    before = (lab.root / "secret.ipynb").stat().st_mtime_ns
     page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
-    page.wait_for_timeout(2000)
+    wait_for(
+        page,
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty",
+        "JupyterLab did not save the notebook",
+    )
+    assert (lab.root / "secret.ipynb").stat().st_mtime_ns != before
     saved = (lab.root / "secret.ipynb").read_text()
     assert json.loads(saved)["metadata"].get("widgets"), "widget state was not saved"
     assert secret not in saved

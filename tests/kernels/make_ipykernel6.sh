@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a second environment with ipykernel 6 and registers it as the kernel
-# "wanvace-ipykernel6" in the test environment, so the real-kernel tests run on both
+# "wanvace-ipykernel6" inside that environment (not in the main one: JupyterLab there would
+# then offer two kernels and ask "Select Kernel"), so the real-kernel tests run on both
 # ipykernel majors. Idempotent; used by scripts/test.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -10,6 +11,7 @@ if [ ! -x "$k6/bin/python" ]; then
   python3 -m venv "$k6"
 fi
 "$k6/bin/python" -m pip install --quiet "ipykernel>=6,<7" -e "$root" 2>&1 | grep -v "is ignored" || true
-"$k6/bin/python" -m ipykernel install --prefix "$main_venv" --name wanvace-ipykernel6 \
+rm -rf "$main_venv/share/jupyter/kernels/wanvace-ipykernel6"  # where older versions put it
+"$k6/bin/python" -m ipykernel install --prefix "$k6" --name wanvace-ipykernel6 \
   --display-name "Python (ipykernel 6)" >/dev/null
 "$k6/bin/python" -c "import ipykernel, sys; assert ipykernel.__version__.startswith('6'), ipykernel.__version__"
