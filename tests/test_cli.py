@@ -1,0 +1,124 @@
+"""The wanvace command without a server: help text, `tutorials`, missing extras, the app's
+notebook. (`demo` and `app` with a real server: test_demo.py, test_wheel.py and
+tests/browser/test_app_browser.py.)"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from wanvace_widgets import app, tutorials
+from wanvace_widgets.cli import build_parser, main
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["tutorials"], ["app"], ["emulator"]])
+def test_help_is_plain_text(command, capsys):
+    with pytest.raises(SystemExit) as exit:
+        main([*command, "--help"])
+    assert exit.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage: wanvace" in text
+    assert "`" not in text and ":func:" not in text and ".. " not in text
+
+
+def test_every_command_is_listed_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = capsys.readouterr().out
+    for command in ("demo", "tutorials", "app", "emulator"):
+        assert f"\n    {command}" in text
+
+
+def test_tutorials_come_from_the_checkout_here():
+    assert tutorials.tutorial_folder() == ROOT / "notebooks"
+    assert "quickstart.ipynb" in NOTEBOOKS
+
+
+def test_tutorials_copies_every_notebook_into_a_new_folder(tmp_path, capsys):
+    target = tmp_path / "a new" / "folder"
+    assert main(["tutorials", str(target)]) == 0
+    assert sorted(p.name for p in target.iterdir()) == NOTEBOOKS
+    for name in NOTEBOOKS:
+        assert (target / name).read_bytes() == (ROOT / "notebooks" / name).read_bytes()
+    assert f"copied {len(NOTEBOOKS)}" in capsys.readouterr().out
+
+
+def test_tutorials_keep_an_edited_copy_unless_asked(tmp_path, capsys):
+    main(["tutorials", str(tmp_path)])
+    edited = tmp_path / "quickstart.ipynb"
+    edited.write_text("my notes")
+    (tmp_path / "03_video_edit.ipynb").unlink()
+    capsys.readouterr()
+    assert main(["tutorials", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert edited.read_text() == "my notes"
+    assert "kept your edited copies of quickstart.ipynb" in out
+    assert f"wanvace tutorials {tmp_path} --overwrite" in out
+    assert "copied 1: 03_video_edit.ipynb" in out  # a deleted one comes back
+    assert main(["tutorials", str(tmp_path), "--overwrite"]) == 0
+    assert edited.read_bytes() == (ROOT / "notebooks" / "quickstart.ipynb").read_bytes()
+    assert "replaced 1: quickstart.ipynb" in capsys.readouterr().out
+
+
+def test_tutorials_into_the_folder_they_come_from_change_nothing():
+    report = tutorials.copy_tutorials(ROOT / "notebooks")  # what ./scripts/demo does
+    assert report.unchanged == NOTEBOOKS and not (report.copied or report.kept)
+
+
+def test_tutorials_into_a_file_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "taken").write_text("")
+    assert main(["tutorials", str(tmp_path / "taken")]) == 1
+    assert "wanvace tutorials:" in capsys.readouterr().err
+
+
+def test_tutorials_when_the_package_lost_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(tutorials, "__file__", str(tmp_path / "pkg" / "tutorials.py"))
+    with pytest.raises(FileNotFoundError, match="reinstall wanvace-widgets"):
+        tutorials.copy_tutorials(tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "module", "product"),
+    [("demo", "jupyterlab", "JupyterLab"), ("app", "voila", "Voilà")],
+)
+def test_a_missing_front_end_names_the_pip_command(
+    command, module, product, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setitem(sys.modules, module, None)  # what Python does for a missing module
+    assert main([command, str(tmp_path / "out"), "--no-browser"]) == 1
+    err = capsys.readouterr().err
+    assert f"{product} is not installed" in err
+    assert f'pip install "wanvace-widgets[{command}]"' in err
+    assert not (tmp_path / "out").exists()  # nothing is copied before the check
+
+
+def test_the_app_notebook_is_valid_and_runs_the_studio(tmp_path):
+    path = app.write_app_notebook(tmp_path / "app")
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    code = [c.source for c in notebook.cells if c.cell_type == "code"]
+    assert code == ["from wanvace_widgets.app import studio_app\n\nstudio_app()"]
+
+
+def test_the_app_keeps_a_notebook_its_user_edited(tmp_path):
+    path = app.write_app_notebook(tmp_path)
+    notebook = json.loads(path.read_text())
+    notebook["cells"][0]["source"] = "# Our class's studio"
+    path.write_text(json.dumps(notebook))
+    assert app.write_app_notebook(tmp_path) == path
+    assert "Our class's studio" in path.read_text()
+
+
+def test_the_parser_defaults_to_folders_in_the_current_one():
+    parser = build_parser()
+    assert parser.parse_args(["demo"]).folder == "wanvace-tutorials"
+    assert parser.parse_args(["tutorials"]).folder == "wanvace-tutorials"
+    assert parser.parse_args(["app"]).folder == "wanvace-app"
