@@ -5,13 +5,14 @@ tests/browser/test_app_browser.py.)"""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from wanvace_widgets import app, tutorials
+from wanvace_widgets import app, demo, launch, tutorials
 from wanvace_widgets.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -122,3 +123,56 @@ def test_the_parser_defaults_to_folders_in_the_current_one():
     assert parser.parse_args(["demo"]).folder == "wanvace-tutorials"
     assert parser.parse_args(["tutorials"]).folder == "wanvace-tutorials"
     assert parser.parse_args(["app"]).folder == "wanvace-app"
+
+
+@pytest.mark.parametrize("value", ["0", "70000", "-1", "http"])
+def test_a_port_that_cannot_be_is_refused_before_anything_starts(value, capsys):
+    with pytest.raises(SystemExit) as exit:
+        build_parser().parse_args(["app", "--port", value])
+    assert exit.value.code == 2
+    assert "port" in capsys.readouterr().err
+
+
+def test_serve_prints_the_url_and_returns_the_server_exit_code(tmp_path, capsys):
+    server = [sys.executable, "-c", "import time, sys; time.sleep(0.3); sys.exit(3)"]
+    assert launch.serve(server, tmp_path, lambda p: "http://127.0.0.1:1/?token=t") == 3
+    assert "Open http://127.0.0.1:1/?token=t" in capsys.readouterr().out
+
+
+def test_serve_returns_when_the_server_dies_before_answering(tmp_path, capsys):
+    server = [sys.executable, "-c", "import sys; sys.exit(5)"]
+    assert launch.serve(server, tmp_path, lambda p: None) == 5
+    assert "Open" not in capsys.readouterr().out
+
+
+def test_serve_never_leaves_the_server_running_when_it_fails(tmp_path):
+    started = []
+
+    def broken(process):
+        started.append(process)
+        raise RuntimeError("cannot tell")
+
+    server = [sys.executable, "-c", "import time; time.sleep(120)"]
+    with pytest.raises(RuntimeError):
+        launch.serve(server, tmp_path, broken)
+    assert started[0].poll() is not None
+
+
+def test_lab_url_waits_for_a_whole_runtime_file_of_its_server(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path))
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        info = tmp_path / f"jpserver-{process.pid}.json"
+        whole = json.dumps({"pid": process.pid, "url": "http://localhost:8888/", "token": "a b"})
+        info.write_text(whole[: len(whole) // 2])  # caught while Jupyter writes it
+        assert demo.lab_url(process, "quickstart.ipynb") is None
+        info.write_text(json.dumps({"pid": process.pid, "url": None}))
+        assert demo.lab_url(process, "quickstart.ipynb") is None
+        info.write_text(whole)
+        assert (
+            demo.lab_url(process, "quick start.ipynb")
+            == "http://localhost:8888/lab/tree/quick%20start.ipynb?token=a%20b"
+        )
+    finally:
+        process.kill()
+        process.wait()

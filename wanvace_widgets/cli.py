@@ -13,6 +13,14 @@ Without DASHSCOPE_API_KEY, demo and app run every job on the emulator (free, not
 """
 
 
+def port(text: str) -> int:
+    """A TCP port number, checked before anything starts."""
+    number = int(text)
+    if not 0 < number < 65536:
+        raise argparse.ArgumentTypeError(f"{text} is not a port (1-65535)")
+    return number
+
+
 def _emulator(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -72,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where the tutorials go (default: ./{TUTORIALS_FOLDER})",
     )
     demo.add_argument("--no-browser", action="store_true", help="print the URL, open no browser")
-    demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (default 8888)")
+    demo.add_argument("--port", type=port, default=8888, help="JupyterLab's port (default 8888)")
     demo.set_defaults(run=_demo)
 
     tutorials = commands.add_parser(
@@ -107,12 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the app's page and results (default: ./{APP_FOLDER})",
     )
     app.add_argument("--no-browser", action="store_true", help="print the URL, open no browser")
-    app.add_argument("--port", type=int, default=8866, help="preferred port (default 8866)")
+    app.add_argument("--port", type=port, default=8866, help="preferred port (default 8866)")
     app.set_defaults(run=_app)
 
     emu = commands.add_parser("emulator", help="serve the offline DashScope emulator")
     emu.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
-    emu.add_argument("--port", type=int, default=8765)
+    emu.add_argument("--port", type=port, default=8765)
     emu.add_argument("--region", choices=("intl", "cn"), default="intl")
     emu.add_argument("--profile", choices=("fast", "realistic", "instant"), default="fast")
     emu.add_argument("--keys", help="comma-separated accepted API keys (default: any key)")

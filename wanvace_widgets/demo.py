@@ -55,9 +55,13 @@ def lab_url(process: subprocess.Popen, notebook: str) -> str | None:
     once that server has written its runtime file (so it listens); else None."""
     from jupyter_server.serverapp import list_running_servers
 
-    for info in list_running_servers():
-        if info.get("pid") == process.pid:
+    try:
+        servers = list(list_running_servers())
+    except (OSError, ValueError):  # a runtime file being written: look again later
+        return None
+    for info in servers:
+        if info.get("pid") == process.pid and isinstance(info.get("url"), str):
             token = info.get("token")
-            query = f"?token={quote(token)}" if token else ""
+            query = f"?token={quote(token)}" if isinstance(token, str) and token else ""
             return f"{info['url'].rstrip('/')}/lab/tree/{quote(notebook)}{query}"
     return None

@@ -96,14 +96,20 @@ def serve(
             print("The server has not answered yet; see its log above.", file=sys.stderr)
         return process.wait()
     except KeyboardInterrupt:
-        process.terminate()  # the server shuts its kernels down on SIGTERM
-        try:
-            return process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            return process.wait()
+        return _stop(process)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if process.poll() is None:  # we are failing: the server must not outlive us
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> int:
+    process.terminate()  # the server shuts its kernels down on SIGTERM
+    try:
+        return process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
 
 
 def _wait_for_url(
