@@ -4,46 +4,18 @@ stops JupyterLab too."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
 import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
+from tests.commands import isolated_env, running, wait_for_url
 from wanvace_widgets.emulator.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def wait_for_url(log: Path, process: subprocess.Popen, seconds: float = 90) -> str:
-    """The URL `wanvace demo` prints once JupyterLab listens."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        found = re.search(r"^Open (http://\S+)", log.read_text(), re.MULTILINE)
-        if found:
-            return found.group(1)
-        time.sleep(0.2)
-    pytest.fail(
-        f"no URL within {seconds} s (exit code {process.poll()}):\n{log.read_text()[-3000:]}"
-    )
-
-
-def jupyter_env(tmp_path: Path) -> dict[str, str]:
-    """No key, and Jupyter's own folders in ``tmp_path``."""
-    env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "JUPYTER_TOKEN")}
-    return env | {
-        "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),
-        "JUPYTER_DATA_DIR": str(tmp_path / "data"),
-        "WANVACE_HOME": str(tmp_path / "wanvace-home"),
-    }
 
 
 def check_quickstart_is_served(url: str) -> None:
@@ -62,17 +34,9 @@ def check_quickstart_is_served(url: str) -> None:
 def test_demo_copies_the_tutorials_serves_the_quickstart_and_stops_on_sigterm(tmp_path):
     log = tmp_path / "demo.log"
     folder = tmp_path / "my tutorials"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "wanvace_widgets.cli", "demo", str(folder), "--no-browser"]
-            + [f"--port={free_port()}"],
-            cwd=tmp_path,
-            env=jupyter_env(tmp_path) | {"PYTHONPATH": str(ROOT)},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    command = [sys.executable, "-m", "wanvace_widgets.cli", "demo", str(folder), "--no-browser"]
+    env = isolated_env(tmp_path) | {"PYTHONPATH": str(ROOT)}
+    with running([*command, f"--port={free_port()}"], tmp_path, env, log) as process:
         url = wait_for_url(log, process)
         assert (folder / "quickstart.ipynb").read_bytes() == (
             ROOT / "notebooks" / "quickstart.ipynb"
@@ -82,7 +46,4 @@ def test_demo_copies_the_tutorials_serves_the_quickstart_and_stops_on_sigterm(tm
         process.wait(timeout=60)
         with pytest.raises(httpx.ConnectError):
             httpx.get(url)  # JupyterLab went with it
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
     assert "offline emulator" in log.read_text()

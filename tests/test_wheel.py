@@ -15,10 +15,8 @@ assets are found through ``JUPYTERLAB_DIR``, as they would be in the venv's own
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -28,7 +26,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_demo import check_quickstart_is_served, jupyter_env, wait_for_url
+from tests.commands import isolated_env, running, wait_for_url
+from tests.test_demo import check_quickstart_is_served
 from wanvace_widgets.emulator.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +75,7 @@ def fresh(tmp_path_factory):
         check=True,
         timeout=300,
     )
-    env = jupyter_env(base)
+    env = isolated_env(base)
     for name in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"):
         env.pop(name, None)
     env |= {
@@ -128,16 +127,8 @@ def test_wanvace_tutorials_from_the_wheel(fresh):
 def test_wanvace_demo_from_the_wheel_serves_the_quickstart(fresh):
     python, env, work = fresh
     log = work / "demo.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            ["wanvace", "demo", "--no-browser", f"--port={free_port()}"],
-            cwd=work,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
+    command = ["wanvace", "demo", "--no-browser", f"--port={free_port()}"]
+    with running(command, work, env, log) as process:
         url = wait_for_url(log, process)
         assert (work / "wanvace-tutorials" / "quickstart.ipynb").is_file()
         check_quickstart_is_served(url)
@@ -145,6 +136,3 @@ def test_wanvace_demo_from_the_wheel_serves_the_quickstart(fresh):
         token = query.partition("token=")[2]
         httpx.post(f"{base}/api/shutdown", headers={"Authorization": f"token {token}"})
         assert process.wait(timeout=60) == 0  # `wanvace demo` ends with the server
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)

@@ -58,6 +58,21 @@ def _app(args: argparse.Namespace) -> int:
     return run_app(args.folder, no_browser=args.no_browser, port=args.port)
 
 
+def _add_folder(parser: argparse.ArgumentParser, default: str, what: str) -> None:
+    parser.add_argument(
+        "folder",
+        nargs="?",
+        default=default,
+        metavar="FOLDER",
+        help=f"{what} (default: ./{default})",
+    )
+
+
+def _add_server_options(parser: argparse.ArgumentParser, default_port: int, what: str) -> None:
+    parser.add_argument("--no-browser", action="store_true", help="print the URL, open no browser")
+    parser.add_argument("--port", type=port, default=default_port, help=f"{what} ({default_port})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line, also used by the tests to check the README's commands."""
     from .app import DEFAULT_FOLDER as APP_FOLDER
@@ -72,15 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy the tutorial notebooks into FOLDER (your edited copies are kept) "
         'and open JupyterLab on the quickstart. Needs: pip install "wanvace-widgets[demo]"',
     )
-    demo.add_argument(
-        "folder",
-        nargs="?",
-        default=TUTORIALS_FOLDER,
-        metavar="FOLDER",
-        help=f"where the tutorials go (default: ./{TUTORIALS_FOLDER})",
-    )
-    demo.add_argument("--no-browser", action="store_true", help="print the URL, open no browser")
-    demo.add_argument("--port", type=port, default=8888, help="JupyterLab's port (default 8888)")
+    _add_folder(demo, TUTORIALS_FOLDER, "where the tutorials go")
+    _add_server_options(demo, 8888, "JupyterLab's port")
     demo.set_defaults(run=_demo)
 
     tutorials = commands.add_parser(
@@ -89,13 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Copy the tutorial notebooks into FOLDER. A notebook you have edited is "
         "kept unless --overwrite is given.",
     )
-    tutorials.add_argument(
-        "folder",
-        nargs="?",
-        default=TUTORIALS_FOLDER,
-        metavar="FOLDER",
-        help=f"where the tutorials go (default: ./{TUTORIALS_FOLDER})",
-    )
+    _add_folder(tutorials, TUTORIALS_FOLDER, "where the tutorials go")
     tutorials.add_argument(
         "--overwrite", action="store_true", help="replace copies that differ from this version's"
     )
@@ -107,15 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the studio (all five functions) as a web page with no code, "
         'through Voila. Needs: pip install "wanvace-widgets[app]"',
     )
-    app.add_argument(
-        "folder",
-        nargs="?",
-        default=APP_FOLDER,
-        metavar="FOLDER",
-        help=f"the app's page and results (default: ./{APP_FOLDER})",
-    )
-    app.add_argument("--no-browser", action="store_true", help="print the URL, open no browser")
-    app.add_argument("--port", type=port, default=8866, help="preferred port (default 8866)")
+    _add_folder(app, APP_FOLDER, "the app's page and results")
+    _add_server_options(app, 8866, "preferred port")
     app.set_defaults(run=_app)
 
     emu = commands.add_parser("emulator", help="serve the offline DashScope emulator")
