@@ -4,12 +4,15 @@ its shell blocks show is one the package accepts."""
 
 from __future__ import annotations
 
+import ast
+import re
 import shlex
 from pathlib import Path
 
 import pytest
 
 from tests.cells import Cells, markdown_code_blocks
+from wanvace_widgets.app import MEDIA_FILES
 from wanvace_widgets.backend import reset_default_client
 from wanvace_widgets.cli import build_parser
 
@@ -73,3 +76,12 @@ def test_readme_pip_extras_exist():
                 if word.startswith("wanvace-widgets["):
                     named |= set(word.removeprefix("wanvace-widgets[").rstrip("]").split(","))
     assert {"demo", "app"} <= named <= extras
+
+
+def test_readme_voila_command_allows_what_wanvace_app_allows():
+    (words,) = [w for w in shell_lines() if w[0] == "voila"]
+    option = "--VoilaConfiguration.file_allowlist="
+    (allowlist,) = [ast.literal_eval(w.removeprefix(option)) for w in words if w.startswith(option)]
+    assert allowlist == [MEDIA_FILES]
+    assert re.fullmatch(allowlist[0], "wanvace-results/a.mp4")
+    assert not re.fullmatch(allowlist[0], "studio.ipynb")

@@ -28,7 +28,7 @@ __all__ = ["APP_NOTEBOOK", "DEFAULT_FOLDER", "run_app", "studio_app", "write_app
 DEFAULT_FOLDER = "wanvace-app"
 APP_NOTEBOOK = "studio.ipynb"
 #: what Voilà may serve from the app's folder: the results and the media beside them
-MEDIA_FILES = r".*\.(mp4|png|jpe?g|gif|svg)"
+MEDIA_FILES = ".*[.](mp4|png|jpe?g|gif|svg)"  # no backslash: shells and literals keep it
 _CELLS = (  # (id, type, source)
     ("title", "markdown", "# Wan2.1 VACE studio"),
     ("studio", "code", "from wanvace_widgets.app import studio_app\n\nstudio_app()"),
