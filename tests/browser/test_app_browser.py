@@ -8,6 +8,7 @@ import signal
 import sys
 from urllib.parse import unquote, urlsplit
 
+import httpx
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, ROOT
@@ -43,5 +44,10 @@ def test_app_shows_the_studio_without_code_and_plays_a_generated_video(browser, 
     assert src.netloc == urlsplit(url).netloc  # served by the app itself, no other origin
     assert src.path.startswith("/voila/files/wanvace-results/")
     assert (folder / unquote(src.path.removeprefix("/voila/files/"))).is_file()
+    (folder / "notes.txt").write_text("not for the page")
+    files = f"{src.scheme}://{src.netloc}/voila/files/"
+    assert httpx.get(played["src"]).status_code == 200
+    for private in ("studio.ipynb", "notes.txt"):  # only media leave the app's folder
+        assert httpx.get(files + private).status_code == 403, private
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app.png"))
