@@ -18,10 +18,13 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .demo import backend_notice
 from .launch import available_port, listening, require_extra, serve
+
+if TYPE_CHECKING:
+    from .widgets import VaceStudio
 
 __all__ = ["APP_NOTEBOOK", "DEFAULT_FOLDER", "run_app", "studio_app", "write_app_notebook"]
 
@@ -35,7 +38,7 @@ _CELLS = (  # (id, type, source)
 )
 
 
-def studio_app(client: Any = None):
+def studio_app(client: Any = None) -> VaceStudio:
     """The studio the app shows; on the emulator, its forms are filled with sample media.
 
     >>> import wanvace_widgets as wv

@@ -16,7 +16,7 @@ from .client import find_api_key
 from .launch import allow_root_flags, require_extra, serve
 from .tutorials import QUICKSTART, copy_tutorials
 
-__all__ = ["DEFAULT_FOLDER", "lab_url", "run_demo"]
+__all__ = ["DEFAULT_FOLDER", "backend_notice", "lab_url", "run_demo"]
 
 DEFAULT_FOLDER = "wanvace-tutorials"
 
