@@ -1,6 +1,6 @@
-"""The wanvace command without a server: help text, `tutorials`, missing extras, the app's
-notebook. (`demo` and `app` with a real server: test_demo.py, test_wheel.py and
-tests/browser/test_app_browser.py.)"""
+"""The wanvace command without a server: help text, `tutorials`, missing extras, ports,
+serving and the JupyterLab URL. (`demo` and `app` with a real server: test_demo.py,
+test_wheel.py and tests/browser/test_app_browser.py.)"""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from wanvace_widgets import app, demo, launch, tutorials
+from wanvace_widgets import demo, launch, tutorials
 from wanvace_widgets.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,23 +98,6 @@ def test_a_missing_front_end_names_the_pip_command(
     assert f"{product} is not installed" in err
     assert f'pip install "wanvace-widgets[{command}]"' in err
     assert not (tmp_path / "out").exists()  # nothing is copied before the check
-
-
-def test_the_app_notebook_is_valid_and_runs_the_studio(tmp_path):
-    path = app.write_app_notebook(tmp_path / "app")
-    notebook = nbformat.read(path, as_version=4)
-    nbformat.validate(notebook)
-    code = [c.source for c in notebook.cells if c.cell_type == "code"]
-    assert code == ["from wanvace_widgets.app import studio_app\n\nstudio_app()"]
-
-
-def test_the_app_keeps_a_notebook_its_user_edited(tmp_path):
-    path = app.write_app_notebook(tmp_path)
-    notebook = json.loads(path.read_text())
-    notebook["cells"][0]["source"] = "# Our class's studio"
-    path.write_text(json.dumps(notebook))
-    assert app.write_app_notebook(tmp_path) == path
-    assert "Our class's studio" in path.read_text()
 
 
 def test_the_parser_defaults_to_folders_in_the_current_one():
