@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -35,17 +37,20 @@ def run_start(extra_env: dict[str, str]) -> str:
         "PATH": f"{Path(sys.executable).parent}:{env['PATH']}",
     }
     env |= extra_env
+    process = subprocess.Popen(
+        [str(ROOT / "binder" / "start"), sys.executable, "-c", PROBE],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the emulator start leaves behind stays in this group
+    )
     try:
-        return subprocess.run(
-            [str(ROOT / "binder" / "start"), sys.executable, "-c", PROBE],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        ).stdout.strip()
+        out = process.communicate(timeout=60)[0]
+        assert process.returncode == 0
+        return out.strip()
     finally:
-        subprocess.run(["pkill", "-f", f"wanvace emulator --port {port}"], check=False)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
 
 
 def test_start_runs_the_emulator_when_no_key_is_set():

@@ -1,21 +1,23 @@
-"""Playing a result inline, through the Jupyter server that shows the notebook.
+"""Playing a result inline, through the server that shows the notebook.
 
 The browser must never need the emulator's or DashScope's address (Binder, remote
 servers): the video is played from the local copy the client downloaded, through the
-Jupyter server's ``/files/`` route. Only when no server can serve the file (no Jupyter
-server found, or the file is outside its root) is a small video embedded as bytes.
+Jupyter server's ``/files/`` route, or Voilà's ``/voila/files/`` on a Voilà page (Voilà
+serves no ``/files/``, and another Jupyter server on the machine is not the page's
+origin). Only when no server can serve the file (none found, or the file is outside its
+root) is a small video embedded as bytes.
 """
 
 from __future__ import annotations
 
 import html
 import os
-from pathlib import Path
-from urllib.parse import quote
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, unquote
 
 import ipywidgets as W
 
-__all__ = ["ResultPlayer", "display_path", "served_url"]
+__all__ = ["ResultPlayer", "display_path", "files_url", "served_url"]
 
 #: the largest result embedded in the widget state (and so in a notebook saved with it)
 EMBED_LIMIT = 1024 * 1024
@@ -33,16 +35,46 @@ def _servers() -> list[dict]:
 
 
 def served_url(path: str | Path) -> str | None:
-    """The URL path under which a running Jupyter server serves ``path``, if any."""
+    """The URL path under which the server showing this kernel's page serves ``path``."""
     path = Path(path).resolve()
+    voila_base = os.environ.get("VOILA_BASE_URL")  # set by Voilà in its kernels' environment
+    if voila_base is not None:
+        root = _voila_root()
+        return files_url(path, root, voila_base, "voila/files") if root else None
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
     for server in _servers():
         root = Path(server.get("root_dir") or server.get("notebook_dir") or "/").resolve()
-        if root in path.parents:
-            base = prefix or server.get("base_url") or "/"
-            rel = path.relative_to(root).as_posix()
-            return f"{base.rstrip('/')}/files/{quote(rel)}"
+        url = files_url(path, root, prefix or server.get("base_url") or "/", "files")
+        if url:
+            return url
     return None
+
+
+def files_url(path: Path, root: Path, base_url: str, route: str) -> str | None:
+    """``path`` under a server's file ``route``, where the files start at ``root``; None
+    when ``path`` is outside ``root``.
+
+    >>> files_url(Path("/srv/app/results/a b.mp4"), Path("/srv/app"), "/", "voila/files")
+    '/voila/files/results/a%20b.mp4'
+    >>> files_url(Path("/tmp/a.mp4"), Path("/srv/app"), "/user/x/", "files") is None
+    True
+    """
+    if root not in path.parents:
+        return None
+    return f"{base_url.rstrip('/')}/{route}/{quote(path.relative_to(root).as_posix())}"
+
+
+def _voila_root() -> Path | None:
+    """The folder Voilà serves files from. Voilà starts a kernel in the notebook's folder,
+    which is its root for a single notebook (``voila app.ipynb``); when it serves a tree,
+    ``SCRIPT_NAME`` ends in ``/voila/render/<notebook path>``, whose folders lead back up."""
+    folder = Path.cwd().resolve()
+    script = unquote(os.environ.get("SCRIPT_NAME", ""))
+    _, tree, notebook = script.partition("/voila/render/")
+    depth = len(PurePosixPath(notebook).parts) - 1 if tree else 0
+    if depth <= 0:
+        return folder
+    return folder.parents[depth - 1] if depth <= len(folder.parents) else None
 
 
 def display_path(path: str | Path) -> str:
