@@ -268,8 +268,14 @@ async def test_each_form_shows_its_table_rows_in_order(function, client):
 async def test_the_image_reference_form_splits_its_list_rows_into_slots(client):
     widget = wv.ImageReferenceWidget(client=client)
     assert list(widget._controls) == [
-        "ref_image_1", "tag_1", "ref_image_2", "tag_2", "ref_image_3", "tag_3", "size",
-    ]  # fmt: skip
+        "ref_image_1",
+        "tag_1",
+        "ref_image_2",
+        "tag_2",
+        "ref_image_3",
+        "tag_3",
+        "size",
+    ]
     assert [widget._controls[f"tag_{i}"].read() for i in (1, 2, 3)] == ["obj", "bg", "obj"]
 
 

@@ -108,14 +108,22 @@ def _control(choices: tuple[str, ...], help: str, **kw: Any) -> Param:
 
 def _size() -> Param:
     sizes = tuple(c.SIZES)
-    return _option("size", "choice", "size", "output width*height", choices=sizes,
-                   default=c.DEFAULT_SIZE)  # fmt: skip
+    return _option(
+        "size", "choice", "size", "output width*height", choices=sizes, default=c.DEFAULT_SIZE
+    )
 
 
 def _duration() -> Param:
     fixed = c.FIXED_DURATION_S
-    return _option("duration", "integer", "duration", "fixed at 5 s by the API",
-                   bounds=(fixed, fixed), default=fixed, in_form=False)  # fmt: skip
+    return _option(
+        "duration",
+        "integer",
+        "duration",
+        "fixed at 5 s by the API",
+        bounds=(fixed, fixed),
+        default=fixed,
+        in_form=False,
+    )
 
 
 #: §3: the fields all five functions share (the widgets lay these out themselves)
