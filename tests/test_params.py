@@ -25,6 +25,7 @@ from wanvace_widgets.param_checks import (
     url_problem,
 )
 from wanvace_widgets.params import FUNCTION_PARAMS, Param, form_params, param, params_of
+from wanvace_widgets.widgets import functions
 from wanvace_widgets.widgets.fields import FieldControl
 
 REQUESTS = {
@@ -241,13 +242,8 @@ def test_a_new_row_reaches_the_emulator_and_the_form_without_other_edits(monkeyp
 
 # -- the forms --------------------------------------------------------------------------------
 
-WIDGETS = {
-    "image_reference": wv.ImageReferenceWidget,
-    "video_repainting": wv.VideoRepaintingWidget,
-    "video_edit": wv.VideoEditWidget,
-    "video_extension": wv.VideoExtensionWidget,
-    "video_outpainting": wv.VideoOutpaintingWidget,
-}
+#: function → its widget class, as widgets/functions.py defines them
+WIDGETS = {w.request_class.function: w for w in map(vars(functions).get, functions.__all__)}
 
 
 @pytest.fixture
@@ -257,7 +253,7 @@ async def client(tmp_path):
     await client.aclose()
 
 
-@pytest.mark.parametrize("function", list(WIDGETS)[1:])
+@pytest.mark.parametrize("function", [f for f in c.FUNCTIONS if f != "image_reference"])
 async def test_each_form_shows_its_table_rows_in_order(function, client):
     widget = WIDGETS[function](client=client)
     assert list(widget._controls) == [r.attr for r in form_params(function)]

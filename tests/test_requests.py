@@ -523,49 +523,56 @@ def test_a_single_image_or_tag_is_taken_as_a_list_of_one():
 # -- findings of issue #11: each of these passed or crashed before the parameter table --------
 
 
+NOT_A_LIST, REQUIRED = "one file, not a list", "is required"
+
+
 @pytest.mark.parametrize(
-    "make, field",
+    "make, field, rule",
     [
         (
             lambda: wv.VideoRepainting(prompt="p", video=[VID, VID], control_condition="depth"),
             "video",
+            NOT_A_LIST,
         ),
         (
             lambda: wv.VideoRepainting(
                 prompt="p", video=VID, ref_image=[IMG, IMG2], control_condition="depth"
             ),
             "ref_image",
+            NOT_A_LIST,
         ),
         (
             lambda: wv.VideoRepainting(
                 prompt="p", video=VID, ref_image=[IMG], control_condition="depth"
             ),
             "ref_image",
+            NOT_A_LIST,
         ),
-        (lambda: wv.VideoEdit(prompt="p", video=VID, mask_image=[]), "mask_image"),
-        (lambda: wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, mask_video=()), "mask_video"),
-        (lambda: wv.VideoExtension(prompt="p", first_frame=[]), "first_frame"),
-        (lambda: wv.VideoOutpainting(prompt="p", video=(VID,)), "video"),
+        (lambda: wv.VideoEdit(prompt="p", video=VID, mask_image=[]), "mask_image", NOT_A_LIST),
+        (
+            lambda: wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, mask_video=()),
+            "mask_video",
+            NOT_A_LIST,
+        ),
+        (lambda: wv.VideoExtension(prompt="p", first_frame=[]), "first_frame", NOT_A_LIST),
+        (lambda: wv.VideoOutpainting(prompt="p", video=(VID,)), "video", NOT_A_LIST),
+        (lambda: wv.ImageReference(prompt="p", ref_images=None), "ref_images", REQUIRED),
+        (lambda: wv.ImageReference(prompt="p"), "ref_images", REQUIRED),
+        (lambda: wv.ImageReference(ref_images=[IMG]), "prompt", REQUIRED),
+        (lambda: wv.VideoOutpainting(video=VID), "prompt", REQUIRED),
+        (
+            lambda: wv.VideoRepainting(prompt=None, video=VID, control_condition="depth"),
+            "prompt",
+            REQUIRED,
+        ),
     ],
 )
-def test_single_media_fields_refuse_lists_even_empty_ones(make, field):
-    with pytest.raises(wv.ValidationError, match="one file, not a list") as err:
-        make()
-    assert err.value.field == field
-
-
-@pytest.mark.parametrize(
-    "make, field",
-    [
-        (lambda: wv.ImageReference(prompt="p", ref_images=None), "ref_images"),
-        (lambda: wv.ImageReference(prompt="p"), "ref_images"),
-        (lambda: wv.ImageReference(ref_images=[IMG]), "prompt"),
-        (lambda: wv.VideoOutpainting(video=VID), "prompt"),
-        (lambda: wv.VideoRepainting(prompt=None, video=VID, control_condition="depth"), "prompt"),
-    ],
-)
-def test_missing_values_are_validation_errors_naming_the_field_not_type_errors(make, field):
-    with pytest.raises(wv.ValidationError, match="is required") as err:
+def test_lists_for_one_file_and_missing_values_are_validation_errors_naming_the_field(
+    make, field, rule
+):
+    """Before: a list was sent as it was, an empty one counted as given, and a missing value
+    raised TypeError."""
+    with pytest.raises(wv.ValidationError, match=rule) as err:
         make()
     assert err.value.field == field
 
@@ -644,67 +651,29 @@ def test_video_edit_takes_the_documented_default_control_condition():
         wv.VideoRepainting(prompt="p", video=VID, control_condition="")
 
 
+def _body(function: str, params: object = None, **inp: object) -> dict:
+    body: dict = {"input": {"function": function, "prompt": "p", **inp}}
+    if params is not None:
+        body["parameters"] = params
+    return body
+
+
+EDIT = {"video_url": VID, "mask_image_url": IMG}
+
+
 @pytest.mark.parametrize(
     "body, field",
     [
         ([], "body"),
         ({"input": ["video_outpainting"]}, "input"),
-        (
-            {"input": {"function": "video_outpainting", "prompt": "p"}, "parameters": "x"},
-            "parameters",
-        ),
-        (
-            {"input": {"function": "video_outpainting", "prompt": "p"}, "parameters": [1]},
-            "parameters",
-        ),
-        ({"input": {"function": ["video_edit"], "prompt": "p"}}, "function"),
-        (
-            {"input": {"function": "image_reference", "prompt": "p", "ref_images_url": IMG}},
-            "ref_images",
-        ),
-        (
-            {
-                "input": {"function": "image_reference", "prompt": "p", "ref_images_url": [IMG]},
-                "parameters": {"obj_or_bg": "obj"},
-            },
-            "obj_or_bg",
-        ),
-        (
-            {
-                "input": {
-                    "function": "video_edit",
-                    "prompt": "p",
-                    "video_url": VID,
-                    "mask_image_url": IMG,
-                    "ref_images_url": [None],
-                }
-            },
-            "ref_image",
-        ),
-        (
-            {
-                "input": {
-                    "function": "video_edit",
-                    "prompt": "p",
-                    "video_url": VID,
-                    "mask_image_url": IMG,
-                    "ref_images_url": IMG,
-                }
-            },
-            "ref_image",
-        ),
-        (
-            {
-                "input": {
-                    "function": "video_edit",
-                    "prompt": "p",
-                    "video_url": VID,
-                    "mask_image_url": IMG,
-                },
-                "parameters": {"size": ["1280*720"]},
-            },
-            "size",
-        ),
+        (_body("video_outpainting", "x"), "parameters"),
+        (_body("video_outpainting", [1]), "parameters"),
+        (_body(["video_edit"]), "function"),
+        (_body("image_reference", ref_images_url=IMG), "ref_images"),
+        (_body("image_reference", {"obj_or_bg": "obj"}, ref_images_url=[IMG]), "obj_or_bg"),
+        (_body("video_edit", **EDIT, ref_images_url=[None]), "ref_image"),
+        (_body("video_edit", **EDIT, ref_images_url=IMG), "ref_image"),
+        (_body("video_edit", {"size": ["1280*720"]}, **EDIT), "size"),
         ({"input": {"function": "video_outpainting", "video_url": VID}}, "prompt"),
     ],
 )

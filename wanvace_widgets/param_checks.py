@@ -88,46 +88,48 @@ def _local_problem(text: str, media: MediaKind) -> str | None:
 # -- the two checks ------------------------------------------------------------------------
 
 
-def check_python(row: Param, value: Any) -> Any:
+def check_python(row: Param, value: Any, function: str = "") -> Any:
     """``value`` as a request model keeps it, or raise :class:`ParamError`.
 
     Lists become tuples and numpy numbers plain ``int``/``float``; a single media or tag
-    given for a list becomes a list of one. None means "left out".
+    given for a list becomes a list of one. None means "left out". ``function`` names the
+    function in the rules of required fields and choices, whose values differ by function.
     """
     if value is None:
-        return _absent(row)
+        return _absent(row, function)
     if row.kind == "media_list":
         items = _as_tuple(value)
         _check_count(row, len(items), python=True)
         return tuple(_python_media(row, v, f"entry {i + 1} ") for i, v in enumerate(items))
     if row.kind == "choice_list":
-        return tuple(_choice(row, v, f"entry {i + 1} ") for i, v in enumerate(_as_tuple(value)))
+        items = enumerate(_as_tuple(value))
+        return tuple(_choice(row, v, function, f"entry {i + 1} ") for i, v in items)
     if row.kind == "media":
         if isinstance(value, (list, tuple)):
             raise ParamError("takes one file, not a list")
         return _python_media(row, value)
-    return _scalar(row, value, python=True)
+    return _scalar(row, value, function, python=True)
 
 
-def check_json(row: Param, value: Any) -> Any:
+def check_json(row: Param, value: Any, function: str = "") -> Any:
     """``value`` from a JSON body as the server reads it, or raise :class:`ParamError`.
 
     What the server would cut (§14) passes whole here; :func:`server_keeps` cuts it.
     """
     if value is None:
-        return _absent(row)
+        return _absent(row, function)
     if row.kind in ("media_list", "choice_list") or row.one_as_list:
         if not isinstance(value, list):
             raise ParamError("must be a JSON list")
         if row.kind == "choice_list":
-            return [_choice(row, v, f"entry {i + 1} ") for i, v in enumerate(value)]
+            return [_choice(row, v, function, f"entry {i + 1} ") for i, v in enumerate(value)]
         if row.one_as_list and len(value) != 1:
             raise ParamError(f"takes exactly one URL in a list, got {len(value)}")
         _check_count(row, len(value), python=False)
         return [_json_url(v, f"entry {i + 1} ") for i, v in enumerate(value)]
     if row.kind == "media":
         return _json_url(value)
-    return _scalar(row, value, python=False)
+    return _scalar(row, value, function, python=False)
 
 
 def server_keeps(row: Param, value: Any) -> Any:
@@ -138,12 +140,16 @@ def server_keeps(row: Param, value: Any) -> Any:
     return value
 
 
-def _absent(row: Param) -> None:
+def _absent(row: Param, function: str) -> None:
     if row.required:
         hint = {"text": ": describe the video you want"}.get(row.kind, "")
         hint = f": one of {_or(row.choices)}" if row.choices else hint
-        raise ParamError(f"is required{hint}")
+        raise ParamError(f"is required{_for(function)}{hint}")
     return None
+
+
+def _for(function: str) -> str:
+    return f" for {function}" if function else ""
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -184,13 +190,13 @@ def _json_url(value: Any, where: str = "") -> str:
     return value
 
 
-def _scalar(row: Param, value: Any, *, python: bool) -> Any:
+def _scalar(row: Param, value: Any, function: str, *, python: bool) -> Any:
     """A text, choice, boolean, integer or range value. In Python any integral or real
     number type counts (numpy's too); in JSON only int and float."""
     if row.kind == "text":
         return _text(row, value, python=python)
     if row.kind == "choice":
-        return _choice(row, value)
+        return _choice(row, value, function)
     if row.kind == "boolean":
         if not isinstance(value, bool):
             raise ParamError("must be true or false")
@@ -240,11 +246,11 @@ def _text(row: Param, value: Any, *, python: bool) -> str:
     return str(value)
 
 
-def _choice(row: Param, value: Any, where: str = "") -> str:
+def _choice(row: Param, value: Any, function: str, where: str = "") -> str:
     if not isinstance(value, str) or value not in row.allowed:
         unlisted = [repr(v) for v in row.allowed if v not in row.choices]
         default = f", or {unlisted[0]} (the API's default)" if unlisted else ""
-        raise ParamError(f"{where}must be one of {_or(row.choices)}{default}")
+        raise ParamError(f"{where}must be one of {_or(row.choices)}{default}{_for(function)}")
     return str(value)
 
 

@@ -79,7 +79,7 @@ class VaceRequest:
         for row in params_of(self.function):
             value = getattr(self, row.attr)
             try:
-                checked = check_python(row, value)
+                checked = check_python(row, value, self.function)
             except ParamError as error:
                 raise ValidationError(row.attr, value, error.rule, api_field=row.api_name) from None
             object.__setattr__(self, row.attr, checked)

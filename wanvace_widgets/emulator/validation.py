@@ -76,7 +76,8 @@ def check_submit(body: Any, *, model: str, oss_resolve: bool) -> dict:
     given = {"input": {"function": function}, "parameters": {}}
     for row in params_of(function):
         try:
-            value = check_json(row, (inp if row.place == "input" else params).get(row.api_name))
+            given_value = (inp if row.place == "input" else params).get(row.api_name)
+            value = check_json(row, given_value, function)
         except ParamError as error:
             if error.rule.startswith("is required"):
                 raise bad_parameter(f"Field required: {row.path} ({error.rule}).") from None
