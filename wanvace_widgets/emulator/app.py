@@ -331,7 +331,7 @@ class Emulator:
 
 
 def _window(start: str | None, end: str | None, now: float) -> tuple[float, float]:
-    """The list route's time window: at most 24 h, defaulting to the last 24 h (§7.3)."""
+    """The list route's time window: at most 24 h, defaulting to the last 24 h (§11.5)."""
 
     def parse(text: str) -> float:
         try:

@@ -20,8 +20,9 @@ class EmulatorConfig:
     """Settings of one emulator.
 
     ``quota_policy`` says what a submit beyond ``max_concurrent`` live tasks gets: the
-    reference leaves it open (§14.10), so the default is the strict reading, ``"reject"``
-    (429 Throttling.RateQuota): a client that behaves under it behaves under either.
+    documentation leaves it open (``docs/api-contract.md`` §12.4), so the default is the
+    strict reading, ``"reject"`` (429 Throttling.RateQuota): a client that behaves under
+    it behaves under either.
     ``"queue"`` accepts the task and keeps it PENDING until a slot frees.
     """
 

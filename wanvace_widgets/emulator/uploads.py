@@ -1,4 +1,5 @@
-"""Temporary file storage (reference §10): upload policies, the OSS form POST, oss:// keys.
+"""Temporary file storage (``docs/api-contract.md`` §13.2): upload policies, the OSS form
+POST, oss:// keys.
 
 A policy is bound to the model it was asked for and expires after ``policy_ttl_s``; a
 stored file is bound to that model too and is gone after 48 hours. Expired policies and
