@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import contract as c
 from .media import MediaInfo
-from .params import MediaKind
+from .params import IMAGE_MEDIA, MediaKind
 
 __all__ = ["IMAGE_FORMATS", "file_problem"]
 
@@ -24,7 +24,7 @@ def file_problem(media: MediaKind, info: MediaInfo) -> tuple[str, str] | None:
     The 360–2000 px rule is for reference and frame images only: a mask image must have
     its video's resolution instead, whatever that is (§4.3).
     """
-    if media in ("image", "mask_image"):
+    if media in IMAGE_MEDIA:
         if info.kind != "image" or info.format not in IMAGE_FORMATS:
             return "InvalidFile.Format", "must be a JPG, PNG, BMP, TIFF or WEBP image"
         if info.size_bytes > c.IMAGE_MAX_BYTES:

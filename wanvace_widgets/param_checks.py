@@ -19,7 +19,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from . import contract as c
-from .params import MediaKind, Param
+from .params import IMAGE_MEDIA, MediaKind, Param
 
 __all__ = [
     "ParamError",
@@ -30,7 +30,6 @@ __all__ = [
     "url_problem",
 ]
 
-IMAGE_MEDIA: Final = ("image", "mask_image")
 REMOTE_SCHEMES: Final = ("http", "https", "oss")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 

@@ -22,6 +22,7 @@ from . import contract as c
 __all__ = [
     "COMMON",
     "FUNCTION_PARAMS",
+    "IMAGE_MEDIA",
     "MEDIA_KIND_OF_API_FIELD",
     "Param",
     "form_params",
@@ -36,6 +37,8 @@ Kind = Literal[
 ]
 #: what a media file must be: an image (§4.2), a mask image (§4.3), a video or clip (§4.4)
 MediaKind = Literal["image", "mask_image", "video", "clip", "mask_video"]
+#: the media kinds that are images (the others are MP4 videos)
+IMAGE_MEDIA: Final = ("image", "mask_image")
 
 
 @dataclass(frozen=True)
