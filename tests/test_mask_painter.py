@@ -384,8 +384,9 @@ async def test_the_form_and_the_painter_keep_the_same_frame(media, workdir, clie
     widget = wv.VideoEditWidget(client=client)
     painter, form = widget._painter, controls(widget)
     form["video"].set_value(str(media["source"]))
-    form["mask_frame_id"].value = 500  # past the video's 90 frames
-    assert painter.mask_frame_id == 90 and form["mask_frame_id"].value == 90
+    form["mask_frame_id"].value = 500  # typed past the video's 90 frames
+    assert painter.mask_frame_id == 90  # the painter shows the last frame it has
+    assert form["mask_frame_id"].value == 500  # not changed silently: the form refuses it
     painter.mask_frame_id = 12  # the scrubber
     assert form["mask_frame_id"].value == 12
 

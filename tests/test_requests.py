@@ -250,16 +250,25 @@ def test_edit_control_condition_allows_only_two():
 
 
 @pytest.mark.parametrize(
-    "attr, value", [("mask_frame_id", 2), ("mask_type", "fixed"), ("expand_ratio", 0.1)]
+    "attr, value, place",
+    [
+        ("mask_frame_id", 2, "input"),
+        ("mask_type", "fixed", "parameters"),
+        ("expand_ratio", 0.1, "parameters"),
+        ("expand_mode", "bbox", "parameters"),
+    ],
 )
-def test_image_mask_options_are_refused_with_a_mask_video(attr, value):
-    with pytest.raises(wv.ValidationError, match="only with mask_image"):
-        wv.VideoEdit(prompt="p", video=VID, mask_video=VID, **{attr: value})
+def test_image_mask_options_with_a_mask_video_are_sent_as_the_reference_allows(attr, value, place):
+    """Contract §7: "used only when mask_image_url is set" says when they act, not a refusal."""
+    body = wv.VideoEdit(prompt="p", video=VID, mask_video=VID, **{attr: value}).to_payload("m")
+    assert body[place][attr] == value
 
 
-def test_expand_options_need_tracking():
-    with pytest.raises(wv.ValidationError, match="tracking"):
-        wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, mask_type="fixed", expand_ratio=0.2)
+def test_expand_options_with_a_fixed_mask_are_sent_and_still_bounded():
+    body = wv.VideoEdit(
+        prompt="p", video=VID, mask_image=IMG, mask_type="fixed", expand_ratio=0.2
+    ).to_payload("m")
+    assert body["parameters"] == {"mask_type": "fixed", "expand_ratio": 0.2}
     with pytest.raises(wv.ValidationError, match="expand_ratio"):
         wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, expand_ratio=1.5)
     with pytest.raises(wv.ValidationError, match="expand_mode"):
@@ -276,13 +285,19 @@ def test_extension_needs_a_frame_or_clip():
     assert body["input"]["first_clip_url"] == VID and body["input"]["last_clip_url"] == VID
 
 
-def test_extension_motion_video_needs_a_control_condition_and_vice_versa():
-    with pytest.raises(wv.ValidationError, match="control_condition.*required"):
-        wv.VideoExtension(prompt="p", first_frame=IMG, video=VID)
-    with pytest.raises(wv.ValidationError, match="only with a motion video"):
-        wv.VideoExtension(prompt="p", first_frame=IMG, control_condition="depth")
+@pytest.mark.parametrize("condition", [None, ""])
+def test_extension_motion_video_needs_a_control_condition(condition):
+    with pytest.raises(wv.ValidationError, match="control_condition.*required") as err:
+        wv.VideoExtension(prompt="p", first_frame=IMG, video=VID, control_condition=condition)
+    assert err.value.api_field == "control_condition"
     ok = wv.VideoExtension(prompt="p", first_frame=IMG, video=VID, control_condition="posebodyface")
     assert ok.to_payload("m")["parameters"] == {"control_condition": "posebodyface"}
+
+
+def test_extension_control_condition_without_a_motion_video_is_sent():
+    """Contract §8: the reference requires it with a video and forbids it nowhere."""
+    body = wv.VideoExtension(prompt="p", first_frame=IMG, control_condition="depth").to_payload("m")
+    assert body["parameters"] == {"control_condition": "depth"}
 
 
 # -- video_outpainting -------------------------------------------------------------------
@@ -376,7 +391,7 @@ def video_edits(draw):
         video=draw(videos),
         ref_image=draw(st.none() | urls),
         mask_video=None if use_image else draw(videos),
-        control_condition=draw(st.none() | st.sampled_from(["posebodyface", "depth"])),
+        control_condition=draw(st.none() | st.sampled_from(["posebodyface", "depth", ""])),
         size=draw(sizes),
         **image_opts,
         **{k: draw(v) for k, v in common.items()},
@@ -503,3 +518,244 @@ def test_a_single_image_or_tag_is_taken_as_a_list_of_one():
     request = wv.ImageReference(prompt="p", ref_images=IMG, obj_or_bg="obj")
     assert request.ref_images == (IMG,) and request.obj_or_bg == ("obj",)
     assert request.to_payload("m")["input"]["ref_images_url"] == [IMG]
+
+
+# -- findings of issue #11: each of these passed or crashed before the parameter table --------
+
+
+NOT_A_LIST, REQUIRED = "one file, not a list", "is required"
+
+
+@pytest.mark.parametrize(
+    "make, field, rule",
+    [
+        (
+            lambda: wv.VideoRepainting(prompt="p", video=[VID, VID], control_condition="depth"),
+            "video",
+            NOT_A_LIST,
+        ),
+        (
+            lambda: wv.VideoRepainting(
+                prompt="p", video=VID, ref_image=[IMG, IMG2], control_condition="depth"
+            ),
+            "ref_image",
+            NOT_A_LIST,
+        ),
+        (
+            lambda: wv.VideoRepainting(
+                prompt="p", video=VID, ref_image=[IMG], control_condition="depth"
+            ),
+            "ref_image",
+            NOT_A_LIST,
+        ),
+        (lambda: wv.VideoEdit(prompt="p", video=VID, mask_image=[]), "mask_image", NOT_A_LIST),
+        (
+            lambda: wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, mask_video=()),
+            "mask_video",
+            NOT_A_LIST,
+        ),
+        (lambda: wv.VideoExtension(prompt="p", first_frame=[]), "first_frame", NOT_A_LIST),
+        (lambda: wv.VideoOutpainting(prompt="p", video=(VID,)), "video", NOT_A_LIST),
+        (lambda: wv.ImageReference(prompt="p", ref_images=None), "ref_images", REQUIRED),
+        (lambda: wv.ImageReference(prompt="p"), "ref_images", REQUIRED),
+        (lambda: wv.ImageReference(ref_images=[IMG]), "prompt", REQUIRED),
+        (lambda: wv.VideoOutpainting(video=VID), "prompt", REQUIRED),
+        (
+            lambda: wv.VideoRepainting(prompt=None, video=VID, control_condition="depth"),
+            "prompt",
+            REQUIRED,
+        ),
+    ],
+)
+def test_lists_for_one_file_and_missing_values_are_validation_errors_naming_the_field(
+    make, field, rule
+):
+    """Before: a list was sent as it was, an empty one counted as given, and a missing value
+    raised TypeError."""
+    with pytest.raises(wv.ValidationError, match=rule) as err:
+        make()
+    assert err.value.field == field
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1/a.png", "https://[fe80::1%eth0/x.png", "oss://[/key.mp4", "https://]/a.png"],
+)
+def test_malformed_urls_are_validation_errors_not_bare_value_errors(url):
+    with pytest.raises(wv.ValidationError) as err:
+        wv.ImageReference(prompt="p", ref_images=[url])
+    assert type(err.value) is wv.ValidationError and err.value.field == "ref_images"
+
+
+@pytest.mark.parametrize("entry", [None, "", 5, b"", ["nested"]])
+def test_every_entry_of_a_media_list_is_checked(entry):
+    with pytest.raises(wv.ValidationError, match="entry 2") as err:
+        wv.ImageReference(prompt="p", ref_images=[IMG, entry], obj_or_bg=["obj", "bg"])
+    assert err.value.api_field == "ref_images_url"
+
+
+def test_numpy_numbers_are_accepted_and_sent_as_plain_json_numbers():
+    np = pytest.importorskip("numpy")
+    request = wv.VideoEdit(
+        prompt="p",
+        video=VID,
+        mask_image=IMG,
+        mask_frame_id=np.int32(3),
+        expand_ratio=np.float32(0.25),
+        seed=np.int64(7),
+        duration=np.uint8(5),
+    )
+    body = request.to_payload("m")
+    assert (body["input"]["mask_frame_id"], body["parameters"]["seed"]) == (3, 7)
+    assert type(body["parameters"]["seed"]) is int and type(body["parameters"]["duration"]) is int
+    assert type(body["parameters"]["expand_ratio"]) is float
+    assert json.loads(json.dumps(body))["parameters"]["expand_ratio"] == 0.25
+    with pytest.raises(wv.ValidationError, match="seed"):
+        wv.VideoOutpainting(prompt="p", video=VID, seed=np.bool_(True))
+    with pytest.raises(wv.ValidationError, match="strength"):
+        wv.VideoRepainting(
+            prompt="p", video=VID, control_condition="depth", strength=np.float64("nan")
+        )
+
+
+@pytest.mark.parametrize("duration", [5.0, "5", True])
+def test_duration_must_be_the_whole_number_5(duration):
+    with pytest.raises(wv.ValidationError, match="duration"):
+        wv.VideoOutpainting(prompt="p", video=VID, duration=duration)
+    body = wv.VideoOutpainting(prompt="p", video=VID, duration=5).to_payload("m")
+    assert json.dumps(body["parameters"]) == '{"duration": 5}'
+
+
+@pytest.mark.parametrize(
+    "char",
+    [
+        "\U00020000",  # CJK Extension B
+        "\U0002a700",  # Extension C
+        "\U00030000",  # Extension G
+        "\u2f00",  # Kangxi radical "one"
+        "\u2e80",  # CJK radicals supplement
+        "\u3400",  # Extension A
+        "\u4e2d",  # 中
+        "\uff21",  # a full-width form
+    ],
+)
+def test_urls_with_any_chinese_character_are_refused(char):
+    with pytest.raises(wv.ValidationError, match="Chinese"):
+        wv.ImageReference(prompt="p", ref_images=[f"https://example.com/{char}.png"])
+
+
+def test_video_edit_takes_the_documented_default_control_condition():
+    body = wv.VideoEdit(prompt="p", video=VID, mask_image=IMG, control_condition="").to_payload("m")
+    assert body["parameters"] == {"control_condition": ""}
+    with pytest.raises(wv.ValidationError, match="control_condition"):
+        wv.VideoRepainting(prompt="p", video=VID, control_condition="")
+
+
+def _body(function: str, params: object = None, **inp: object) -> dict:
+    body: dict = {"input": {"function": function, "prompt": "p", **inp}}
+    if params is not None:
+        body["parameters"] = params
+    return body
+
+
+EDIT = {"video_url": VID, "mask_image_url": IMG}
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ([], "body"),
+        ({"input": ["video_outpainting"]}, "input"),
+        (_body("video_outpainting", "x"), "parameters"),
+        (_body("video_outpainting", [1]), "parameters"),
+        (_body(["video_edit"]), "function"),
+        (_body("image_reference", ref_images_url=IMG), "ref_images"),
+        (_body("image_reference", {"obj_or_bg": "obj"}, ref_images_url=[IMG]), "obj_or_bg"),
+        (_body("video_edit", **EDIT, ref_images_url=[None]), "ref_image"),
+        (_body("video_edit", **EDIT, ref_images_url=IMG), "ref_image"),
+        (_body("video_edit", {"size": ["1280*720"]}, **EDIT), "size"),
+        ({"input": {"function": "video_outpainting", "video_url": VID}}, "prompt"),
+    ],
+)
+def test_from_payload_refuses_malformed_bodies_naming_the_field(body, field):
+    with pytest.raises(wv.ValidationError) as err:
+        wv.VaceRequest.from_payload(body)
+    assert err.value.field == field
+
+
+def test_from_payload_reads_null_as_left_out_and_ignores_unknown_fields():
+    body = {
+        "model": "m",
+        "input": {
+            "function": "video_outpainting",
+            "prompt": "p",
+            "video_url": VID,
+            "extend_prompt": True,
+        },
+        "parameters": {"seed": None, "mask_type": "fixed"},
+    }
+    assert wv.VaceRequest.from_payload(body) == wv.VideoOutpainting(prompt="p", video=VID)
+
+
+def test_to_payload_is_the_body_before_uploads(tmp_path):
+    """Local paths stay local in to_payload: the client uploads them and swaps in oss:// URLs."""
+    local = tmp_path / "clip.mp4"
+    request = wv.VideoOutpainting(prompt="p", video=local)
+    assert request.to_payload("m")["input"]["video_url"] == str(local)
+    assert "before uploads" in wv.VaceRequest.to_payload.__doc__
+    swapped = request.with_media({("video", None): "oss://dashscope-instant/x/clip.mp4"})
+    assert swapped.to_payload("m")["input"]["video_url"] == "oss://dashscope-instant/x/clip.mp4"
+
+
+def test_a_request_class_must_match_its_rows_of_the_table():
+    from wanvace_widgets.requests import _from_table
+
+    @dataclasses.dataclass(frozen=True, kw_only=True)
+    class Drifted(wv.VideoOutpainting):
+        zoom: float | None = None  # an attribute the table does not have
+
+    with pytest.raises(TypeError, match="differ from the table"):
+        _from_table(Drifted)
+
+
+def test_docstrings_list_every_field_with_its_api_field():
+    assert "``ref_image`` → input.ref_images_url (a list of one)" in wv.VideoEdit.__doc__
+    assert "``video`` → input.video_url (required)" in wv.VideoOutpainting.__doc__
+
+
+# -- local files: the checks the server makes after download, made before upload ---------------
+
+
+def test_mask_frame_past_the_local_video_is_refused_before_upload(media):
+    from wanvace_widgets.uploads import check_local_media
+
+    # source.mp4: 3 s at 30 fps, so frames 1 … 91 (fps × seconds + 1, contract §7)
+    ok = wv.VideoEdit(prompt="p", video=media["source"], mask_image=media["mask"], mask_frame_id=91)
+    assert check_local_media(ok)
+    for frame in (92, 500):
+        request = dataclasses.replace(ok, mask_frame_id=frame)
+        with pytest.raises(wv.ValidationError, match="past the video's last frame, 91") as err:
+            check_local_media(request)
+        assert err.value.field == "mask_frame_id"
+    # with a mask video the frame is ignored by the server, so it is not checked
+    assert check_local_media(
+        wv.VideoEdit(
+            prompt="p", video=media["source"], mask_video=media["source"], mask_frame_id=500
+        )
+    )
+
+
+def test_a_small_mask_of_a_small_video_passes_the_local_check(tmp_path):
+    """A mask image follows its video's resolution, not the 360–2000 px rule (contract §4.3)."""
+    from wanvace_widgets.media import encode_image, encode_mp4
+    from wanvace_widgets.uploads import check_local_media
+
+    np = pytest.importorskip("numpy")
+    video, mask = tmp_path / "small.mp4", tmp_path / "small-mask.png"
+    video.write_bytes(encode_mp4([np.zeros((240, 320, 3), np.uint8)] * 20, 20))
+    mask.write_bytes(encode_image(np.full((240, 320, 3), 255, np.uint8)))
+    assert check_local_media(wv.VideoEdit(prompt="p", video=video, mask_image=mask))
+    with pytest.raises(wv.ValidationError, match="320x240.*360–2000"):
+        check_local_media(
+            wv.VideoRepainting(prompt="p", video=video, ref_image=mask, control_condition="depth")
+        )

@@ -1,10 +1,12 @@
-"""The reference's request schema (dashscope-vace-api.md §1–6), written out as JSON Schema.
+"""The request schema of docs/api-contract.md §2–§9, written out as JSON Schema.
 
 Kept apart from the package on purpose: the request models are checked against this
 independent reading of the reference, not against themselves.
 """
 
-URL = {"type": "string", "pattern": r"^(https?|oss)://[^\u4e00-\u9fff]+$"}
+#: a scheme, a host, no Chinese characters (the full set of §4.1 is in contract.py; this is
+#: an independent, simpler reading)
+URL = {"type": "string", "pattern": r"^(https?|oss)://[^/?#\u4e00-\u9fff]+(/[^\u4e00-\u9fff]*)?$"}
 PROMPT = {"type": "string", "minLength": 1, "maxLength": 800}
 COMMON_PARAMS = {
     "prompt_extend": {"type": "boolean"},
@@ -72,7 +74,7 @@ SCHEMAS = {
             "mask_frame_id": {"type": "integer", "minimum": 1},
         },
         {
-            "control_condition": {"enum": ["posebodyface", "depth"]},
+            "control_condition": {"enum": ["posebodyface", "depth", ""]},
             "mask_type": {"enum": ["tracking", "fixed"]},
             "expand_ratio": {"type": "number", "minimum": 0, "maximum": 1},
             "expand_mode": {"enum": ["hull", "bbox", "original"]},
@@ -90,7 +92,7 @@ SCHEMAS = {
             "last_clip_url": URL,
             "video_url": URL,
         },
-        {"control_condition": {"enum": ["posebodyface", "depth"]}, "duration": DURATION},
+        {"control_condition": {"enum": ["posebodyface", "depth", ""]}, "duration": DURATION},
     ),
     "video_outpainting": _body(
         "video_outpainting",

@@ -1,9 +1,10 @@
 """The documented contract of the Wan2.1 VACE API, as data.
 
 Every number, enum and limit that the request models, the client, the emulator and the
-widgets rely on lives here once, with the section of
-``shared/reference/dashscope-vace-api.md`` it comes from. Code elsewhere checks these
-values; it never restates them.
+widgets rely on lives here once, with the section of ``docs/api-contract.md`` that gives
+its source and, where the documentation is silent or contradicts itself, the decision
+taken. Which field of which function takes which rule is the parameter table's job
+(``params.py``). Code elsewhere checks these values; it never restates them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-#: §1: the five values of ``input.function``.
+#: §2: the five values of ``input.function``.
 FUNCTIONS: Final = (
     "image_reference",
     "video_repainting",
@@ -20,20 +21,20 @@ FUNCTIONS: Final = (
     "video_outpainting",
 )
 
-#: §1: paths below the region's base URL.
+#: §2: paths below the region's base URL.
 SUBMIT_PATH: Final = "/api/v1/services/aigc/video-generation/video-synthesis"
 TASKS_PATH: Final = "/api/v1/tasks"
 UPLOADS_PATH: Final = "/api/v1/uploads"
 
-#: §1.1: prompt length, counted in characters; the server silently cuts longer prompts.
+#: §3.1: prompt length, counted in characters; the server silently cuts longer prompts.
 PROMPT_MAX_CHARS: Final = 800
-#: §1.1: seed range, inclusive.
+#: §3.2: seed range, inclusive.
 SEED_MIN: Final = 0
 SEED_MAX: Final = 2_147_483_647
-#: §1.1: the only output duration the API accepts for ``parameters.duration``.
+#: §3.3: the only output duration the API accepts for ``parameters.duration``.
 FIXED_DURATION_S: Final = 5
 
-#: §1.1: allowed ``size`` values (image_reference, video_edit) and their aspect ratios.
+#: §5, §7: allowed ``size`` values (image_reference, video_edit) and their aspect ratios.
 SIZES: Final = {
     "1280*720": "16:9",
     "720*1280": "9:16",
@@ -43,56 +44,56 @@ SIZES: Final = {
 }
 DEFAULT_SIZE: Final = "1280*720"
 
-#: §1.1: image inputs (ref images, first/last frame, and mask image formats).
+#: §4.2, §4.3: image inputs (ref images, first/last frame; mask images: formats and bytes only).
 IMAGE_EXTENSIONS: Final = (".jpg", ".jpeg", ".png", ".bmp", ".tiff", ".tif", ".webp")
 IMAGE_MIN_SIDE_PX: Final = 360
 IMAGE_MAX_SIDE_PX: Final = 2000
 IMAGE_MAX_BYTES: Final = 10 * 1024 * 1024
 
-#: §1.1: video inputs.
+#: §4.4: video inputs.
 VIDEO_EXTENSIONS: Final = (".mp4",)
 VIDEO_MIN_FPS: Final = 16
 VIDEO_MAX_BYTES: Final = 50 * 1024 * 1024
-#: §1.1: only the first 5 s of a longer video are used.
+#: §4.4: only the first 5 s of a longer video are used.
 VIDEO_USED_SECONDS: Final = 5.0
-#: §5: each clip is cut to 3 s, and first + last clip together must be at most 3 s.
+#: §8: each clip is cut to 3 s, and first + last clip together must be at most 3 s.
 CLIP_MAX_SECONDS: Final = 3.0
 
-#: §2: reference image counts and tags.
+#: §5: reference image counts and tags.
 REF_IMAGES_MIN: Final = 1
 REF_IMAGES_MAX: Final = 3
 OBJ_OR_BG: Final = ("obj", "bg")
 
-#: §3: control conditions for video_repainting (required there).
+#: §6: control conditions for video_repainting (required there).
 REPAINT_CONTROL_CONDITIONS: Final = ("posebodyface", "posebody", "depth", "scribble")
-#: §4, §5: control conditions for video_edit and video_extension (optional, default "").
+#: §7, §8: control conditions for video_edit and video_extension (optional, default "").
 EDIT_CONTROL_CONDITIONS: Final = ("posebodyface", "depth")
 EXTENSION_CONTROL_CONDITIONS: Final = ("posebodyface", "depth")
 
-#: §3: strength range and default.
+#: §6: strength range and default.
 STRENGTH_RANGE: Final = (0.0, 1.0)
 DEFAULT_STRENGTH: Final = 1.0
 
-#: §4: video_edit mask options.
+#: §7: video_edit mask options.
 MASK_TYPES: Final = ("tracking", "fixed")
 EXPAND_MODES: Final = ("hull", "bbox", "original")
 EXPAND_RATIO_RANGE: Final = (0.0, 1.0)
 DEFAULT_EXPAND_RATIO: Final = 0.05
-#: §4: the first frame is 1 (ZH-API; QW-OAS's "default 0" contradicts its own example).
+#: §7: the first frame is 1 (ZH-API; QW-OAS's "default 0" contradicts its own example).
 MASK_FRAME_ID_MIN: Final = 1
 
-#: §6: outpainting scales.
+#: §9: outpainting scales.
 SCALE_RANGE: Final = (1.0, 2.0)
 SCALE_FIELDS: Final = ("top_scale", "bottom_scale", "left_scale", "right_scale")
 
-#: §1.1: the output video.
+#: §10: the output video.
 OUTPUT_FPS: Final = 30
 OUTPUT_MAX_SECONDS: Final = 5
-#: §1.1: the 720P tier: no side beyond these after scale-down (long side, short side).
+#: §10: the 720P tier: no side beyond these after scale-down (long side, short side).
 OUTPUT_MAX_LONG_SIDE: Final = 1280
 OUTPUT_MAX_SHORT_SIDE: Final = 720
 
-#: §7.1: task statuses. CANCELLED (double L) appears in some Alibaba samples; accept both.
+#: §11.1: task statuses. CANCELLED (double L) appears in some Alibaba samples; accept both.
 PENDING: Final = "PENDING"
 RUNNING: Final = "RUNNING"
 SUCCEEDED: Final = "SUCCEEDED"
@@ -104,32 +105,46 @@ SERVER_STATUSES: Final = (PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNKNOWN
 LIVE_STATUSES: Final = (PENDING, RUNNING)
 STATUS_ALIASES: Final = {"CANCELLED": CANCELED}
 
-#: §7.1: task data and result URLs are kept this long.
+#: §11.3: task data and result URLs are kept this long.
 TASK_RETENTION_S: Final = 24 * 3600
 RESULT_URL_TTL_S: Final = 24 * 3600
-#: §7.1: time format of submit_time, scheduled_time, end_time (no zone given).
+#: §11.2: time format of submit_time, scheduled_time, end_time; the zone is UTC+8 (decided).
 TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S.%f"  # trimmed to milliseconds when written
 
-#: §8.3: submit limits per account and model, and the query limit.
+#: §12.3: submit limits per account and model, and the query limit.
 SUBMITS_PER_SECOND: Final = 2
 CONCURRENT_TASKS: Final = 2
 QUERIES_PER_SECOND: Final = 20
 
-#: §10: temporary upload.
+#: §13.2: temporary upload.
 OSS_SCHEME: Final = "oss://"
 OSS_RESOLVE_HEADER: Final = "X-DashScope-OssResourceResolve"
 ASYNC_HEADER: Final = "X-DashScope-Async"
 UPLOAD_URL_TTL_S: Final = 48 * 3600
 
-#: §11: price per second of output video, in USD, by model.
+#: §13.3: price per second of output video, in USD, by model.
 PRICE_PER_SECOND_USD: Final = {"wan2.1-vace-plus": 0.10, "wanx2.1-vace-plus": 0.100347}
 
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+#: §11.2: the servers' clock: no zone is given; both regions keep UTC+8 (decided).
+SERVER_UTC_OFFSET_HOURS: Final = 8
+
+#: §4.1: Chinese characters: CJK radicals, Kangxi radicals, description characters,
+#: symbols and punctuation, strokes, unified ideographs and extensions A to H,
+#: compatibility ideographs, full-width forms.
+_CJK = re.compile(
+    "[\u2e80-\u2fdf\u2ff0-\u303f\u31c0-\u31ef\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0002fa1f\U00030000-\U000323af]"
+)
 
 
 def has_chinese_characters(text: str) -> bool:
-    """True when ``text`` holds CJK characters, which §1.1 forbids in input URLs."""
+    """True when ``text`` holds Chinese characters, which §4.1 forbids in input URLs."""
     return bool(_CJK.search(text))
+
+
+def max_mask_frame_id(fps: float, duration_s: float) -> int:
+    """The last frame a mask image may belong to (§7): fps × used seconds + 1."""
+    return int(round(fps * min(duration_s, VIDEO_USED_SECONDS))) + 1
 
 
 def normalize_status(raw: str | None) -> str:

@@ -137,7 +137,7 @@ class Journal:
             if not self._ready:
                 with db:
                     db.executescript(_SCHEMA)
-                db.execute("PRAGMA journal_mode = WAL")
+                _use_wal(db)
                 _owner_only(self.path)
                 self._ready = True
                 for entry in legacy:
@@ -194,6 +194,15 @@ class Journal:
                 continue
             latest[item["task_id"]] = merged
         return list(latest.values())
+
+
+def _use_wal(db: sqlite3.Connection) -> None:
+    """Switch the file to write-ahead logging (it stays so). SQLite refuses the switch at
+    once while another kernel writes; that kernel switches it, or the next open does."""
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError as exc:
+        log.debug("the journal stays in its journal mode for now: %s", exc)
 
 
 def _upsert(db: sqlite3.Connection, entry: dict[str, Any]) -> None:

@@ -21,6 +21,7 @@ import httpx
 from . import contract as c
 from .errors import UploadError, ValidationError
 from .media import MediaInfo, MediaReadError, probe
+from .media_rules import file_problem
 from .requests import MediaInput, VaceRequest
 
 __all__ = ["check_local_media", "prepare_media"]
@@ -28,7 +29,6 @@ __all__ = ["check_local_media", "prepare_media"]
 #: an async GET with retries, provided by the client: (path, params) -> JSON body
 PolicyGetter = Callable[[str, dict], Awaitable[dict]]
 
-_IMAGE_FORMATS = {"png", "jpeg", "bmp", "tiff", "webp"}
 UPLOAD_TIMEOUT = httpx.Timeout(600.0, connect=10.0)
 
 
@@ -62,54 +62,60 @@ def _check_one(item: MediaInput, media: LocalMedia) -> MediaInfo:
         info = probe(media)
     except MediaReadError as exc:
         raise _fail(item, str(exc)) from exc
-    if item.kind in ("image", "mask_image"):
-        if info.kind != "image" or info.format not in _IMAGE_FORMATS:
-            raise _fail(item, "must be a JPG, PNG, BMP, TIFF or WEBP image")
-        if info.size_bytes > c.IMAGE_MAX_BYTES:
-            raise _fail(item, f"is {info.size_bytes / 2**20:.1f} MB; images may be at most 10 MB")
-        if item.kind == "image" and not all(
-            c.IMAGE_MIN_SIDE_PX <= s <= c.IMAGE_MAX_SIDE_PX for s in (info.width, info.height)
-        ):
-            raise _fail(
-                item,
-                f"is {info.width}x{info.height}; each side must be {c.IMAGE_MIN_SIDE_PX}–"
-                f"{c.IMAGE_MAX_SIDE_PX} px",
-            )
-        return info
-    if info.kind != "video" or info.format != "mp4":
-        raise _fail(item, "must be an MP4 video")
-    if info.size_bytes > c.VIDEO_MAX_BYTES:
-        raise _fail(item, f"is {info.size_bytes / 2**20:.1f} MB; videos may be at most 50 MB")
-    if (info.fps or 0) < c.VIDEO_MIN_FPS:
-        raise _fail(item, f"has {info.fps or 0:g} fps; at least {c.VIDEO_MIN_FPS} fps is needed")
+    problem = file_problem(item.kind, info)
+    if problem:
+        raise _fail(item, problem[1])
     return info
 
 
 def check_local_media(
     request: VaceRequest,
 ) -> dict[tuple[str, int | None], tuple[LocalMedia, MediaInfo]]:
-    """Check every local media input; raise ValidationError on the first problem."""
+    """Check every local media input; raise ValidationError on the first problem.
+
+    Each file against its own limits (``media_rules.file_problem``, the emulator checks the
+    same), then the rules between files, as the server applies them after download
+    (``docs/api-contract.md`` §7, §8): the clips' total length, the mask's resolution and
+    the mask image's frame. A remote file is the server's to check.
+    """
     checked = {}
+    items = {}
     for item in request.media_inputs():
         if item.is_local:
             media = _local(item)
             checked[(item.field, item.index)] = (media, _check_one(item, media))
+            items[item.field] = item
     infos = {field: info for (field, _), (_, info) in checked.items()}
     clips = [infos[f] for f in ("first_clip", "last_clip") if f in infos]
     if len(clips) == 2 and sum(i.duration_s or 0 for i in clips) > c.CLIP_MAX_SECONDS + 0.05:
-        item = next(m for m in request.media_inputs() if m.field == "last_clip")
-        raise _fail(item, "first_clip and last_clip together may last at most 3 s")
-    mask = infos.get("mask_image") or infos.get("mask_video")
+        raise _fail(items["last_clip"], "first_clip and last_clip together may last at most 3 s")
     video = infos.get("video")
+    mask_field = "mask_image" if "mask_image" in infos else "mask_video"
+    mask = infos.get(mask_field)
     if mask and video and (mask.width, mask.height) != (video.width, video.height):
-        field = "mask_image" if "mask_image" in infos else "mask_video"
-        item = next(m for m in request.media_inputs() if m.field == field)
         raise _fail(
-            item,
+            items[mask_field],
             f"is {mask.width}x{mask.height} but the video is {video.width}x{video.height}; "
             "the mask must have the video's resolution",
         )
+    _check_mask_frame(request, video)
     return checked
+
+
+def _check_mask_frame(request: VaceRequest, video: MediaInfo | None) -> None:
+    """A mask image's frame must lie in the (local) video: at most fps × seconds + 1."""
+    frame = getattr(request, "mask_frame_id", None)
+    if video is None or frame is None or getattr(request, "mask_image", None) is None:
+        return
+    last = c.max_mask_frame_id(video.fps or 0, video.duration_s or 0)
+    if frame > last:
+        raise ValidationError(
+            "mask_frame_id",
+            frame,
+            f"is past the video's last frame, {last} ({video.fps or 0:g} fps × "
+            f"{min(video.duration_s or 0, c.VIDEO_USED_SECONDS):g} s + 1)",
+            api_field="mask_frame_id",
+        )
 
 
 def _filename(media: LocalMedia, kind: str, identity: str, info: MediaInfo) -> str:

@@ -1,8 +1,11 @@
 """The emulator's HTTP surface: DashScope's VACE routes, temporary storage, result files.
 
-Routes and bodies follow the reference (§1, §7, §8, §10). A fault layer in front of the
-routes answers errors, drops connections or delays answers when a test asks it to, and
-counts requests per route so tests can prove, for example, that a submit was sent once.
+Routes and bodies follow ``docs/api-contract.md`` (§2, §11–§13). Whatever a request
+holds, the answer is DashScope's JSON (``request_id``, ``code``, ``message``): a malformed
+body, query or header is a 400 ``InvalidParameter`` naming what is wrong, never a 500 or
+plain text (§15). A fault layer in front of the routes answers errors, drops connections
+or delays answers when a test asks it to, and counts requests per route so tests can
+prove, for example, that a submit was sent once.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import secrets
 import tempfile
 import uuid
@@ -22,6 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,9 +36,16 @@ from .. import media as media_io
 from ..samples import SAMPLE_NAMES, write_samples
 from .config import EmulatorConfig
 from .render import render
-from .store import EmulatedTask, TaskStore, format_time
+from .store import SERVER_ZONE, EmulatedTask, TaskStore, format_time
 from .uploads import UPLOAD_PATH, UploadStore
-from .validation import ApiFailure, TaskFailure, check_media, check_submit, media_fields
+from .validation import (
+    ApiFailure,
+    TaskFailure,
+    bad_parameter,
+    check_media,
+    check_submit,
+    media_fields,
+)
 
 __all__ = ["Emulator", "create_app"]
 
@@ -78,12 +90,7 @@ class Emulator:
             raise ApiFailure(
                 403, "AccessDenied", "current user api does not support synchronous calls"
             )
-        try:
-            body = json.loads(await request.body())
-        except ValueError as exc:
-            raise ApiFailure(
-                400, "InvalidParameter", "The request body is not valid JSON."
-            ) from exc
+        body = _parse_json(await _read_body(request, self.config.max_body_bytes))
         oss = request.headers.get(c.OSS_RESOLVE_HEADER, "").lower() == "enable"
         body = check_submit(body, model=self.config.model, oss_resolve=oss)
         forced = self.config.faults.take("submit", ("fail_task",))
@@ -110,15 +117,21 @@ class Emulator:
         self._key(request)
         q = request.query_params
         start, end = _window(q.get("start_time"), q.get("end_time"), self.tasks.now)
-        page_no, page_size = int(q.get("page_no", 1)), int(q.get("page_size", 10))
+        page_no, page_size = _page_number(q, "page_no", 1), _page_number(q, "page_size", 10)
+        status = q.get("status")
+        if status is not None:
+            status = c.normalize_status(status)
+            if status not in c.SERVER_STATUSES:
+                allowed = ", ".join(c.SERVER_STATUSES)
+                raise bad_parameter(f"The query parameter status must be one of {allowed}.")
         self.tasks.advance()
         rows = [
             t
-            for t in sorted(self.tasks.tasks.values(), key=lambda t: t.submitted_at)
+            for t in self.tasks.tasks.values()
             if start <= t.submitted_at <= end
             and q.get("task_id") in (None, t.task_id)
             and q.get("model_name") in (None, t.body["model"])
-            and q.get("status") in (None, t.status)
+            and status in (None, t.status)
         ]
         page = rows[(page_no - 1) * page_size : page_no * page_size]
         return _ok(
@@ -191,15 +204,14 @@ class Emulator:
 
     def _result_bytes(self, task_id: str, expires: str, signature: str) -> bytes:
         task = self.tasks.tasks.get(task_id)
-        if (
-            task is None
-            or task.video is None
-            or not hmac.compare_digest(self._sign(f"{task_id}:{expires}"), signature)
-        ):
+        if task is None or not hmac.compare_digest(self._sign(f"{task_id}:{expires}"), signature):
             raise ApiFailure(403, "AccessDenied", "Access denied.")
         if not expires.isdigit() or self.tasks.now > int(expires):
             raise ApiFailure(403, "AccessDenied", "Request has expired.")
-        return task.video
+        video = self.tasks.video(task)
+        if video is None:  # dropped from the result budget (contract §15)
+            raise ApiFailure(404, "NoSuchKey", "The emulator no longer keeps this result video.")
+        return video
 
     async def result(self, request: Request) -> Response:
         q = request.query_params
@@ -238,6 +250,26 @@ class Emulator:
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
         self.uploads.store(fields, data)
         return Response(status_code=200)
+
+    # -- the emulator's own routes ----------------------------------------------------------
+
+    async def faults(self, request: Request) -> Response:
+        """``POST /emulator/faults`` adds one rule (a JSON object of :class:`Fault`'s
+        fields), ``DELETE`` clears them all. A rule is checked whole before it is kept, so
+        a bad one is refused and never breaks another route."""
+        if request.method == "DELETE":
+            self.config.faults.clear()
+            return JSONResponse({"faults": "cleared"})
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise bad_parameter("A fault is a JSON object: send Content-Type application/json.")
+        spec = _parse_json(await _read_body(request, self.config.max_body_bytes))
+        if not isinstance(spec, dict):
+            raise bad_parameter("A fault is a JSON object with route and action.")
+        try:
+            self.config.faults.add(**spec)
+        except (TypeError, ValueError) as exc:
+            raise bad_parameter(f"Invalid fault: {exc}") from exc
+        return JSONResponse({"faults": "added"})
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -299,13 +331,15 @@ class Emulator:
 
 
 def _window(start: str | None, end: str | None, now: float) -> tuple[float, float]:
-    """The list route's time window: at most 24 h, defaulting to the last 24 h (§7.3)."""
+    """The list route's time window: at most 24 h, defaulting to the last 24 h (§11.5)."""
 
     def parse(text: str) -> float:
         try:
-            return datetime.strptime(text, "%Y%m%d%H%M%S").timestamp()
-        except ValueError as exc:
-            raise ApiFailure(400, "InvalidParameter", "Times are YYYYMMDDhhmmss.") from exc
+            moment = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=SERVER_ZONE)
+            return moment.timestamp()
+        except (ValueError, OverflowError) as exc:
+            message = "The query parameters start_time and end_time are YYYYMMDDhhmmss."
+            raise bad_parameter(message) from exc
 
     day = 24 * 3600
     if start and end:
@@ -320,21 +354,76 @@ def _window(start: str | None, end: str | None, now: float) -> tuple[float, floa
     return now - day, now
 
 
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused past ``limit`` bytes before it is all read (§15)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise bad_parameter(f"The request body is larger than {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _parse_json(data: bytes):
+    """Strict JSON: no NaN or Infinity, and a nesting too deep to parse is malformed."""
+    try:
+        return json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise bad_parameter("The request body is not valid JSON.") from exc
+
+
+def _page_number(query, name: str, default: int) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", text):
+        raise bad_parameter(f"The query parameter {name} must be a whole number from 1.")
+    return int(text)
+
+
+_RANGE = re.compile(r"bytes=([0-9]{0,18})-([0-9]{0,18})")
+
+
 def _ranged(data: bytes, range_header: str | None, media_type: str) -> Response:
-    """Serve bytes, honouring a single ``Range: bytes=a-b`` so browsers can seek."""
+    """Serve bytes, honouring one ``Range: bytes=a-b`` so browsers can seek."""
     headers = {"Accept-Ranges": "bytes"}
-    if range_header and range_header.startswith("bytes="):
-        first, _, last = range_header[6:].split(",")[0].partition("-")
-        if first:
-            start, stop = int(first), int(last) if last else len(data) - 1
-        else:
-            start, stop = max(0, len(data) - int(last)), len(data) - 1
-        stop = min(stop, len(data) - 1)
-        if start > stop:
-            return Response(status_code=416, headers={"Content-Range": f"bytes */{len(data)}"})
-        headers["Content-Range"] = f"bytes {start}-{stop}/{len(data)}"
-        return Response(data[start : stop + 1], 206, headers=headers, media_type=media_type)
-    return Response(data, headers=headers, media_type=media_type)
+    span = _byte_range(range_header, len(data))
+    if span is None:
+        return Response(data, headers=headers, media_type=media_type)
+    start, stop = span
+    headers["Content-Range"] = f"bytes {start}-{stop}/{len(data)}"
+    return Response(data[start : stop + 1], 206, headers=headers, media_type=media_type)
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one range a Range header asks for, (start, stop) inclusive; None for the whole
+    file. As OSS does (contract §15), a malformed header or several ranges are ignored,
+    and a range that starts past the end is answered 416."""
+    match = _RANGE.fullmatch(header.strip()) if header else None
+    first, last = match.groups() if match else ("", "")
+    if first:
+        start, stop = int(first), int(last) if last else size - 1
+        if last and stop < start:
+            return None  # malformed
+    elif last:
+        start, stop = size - int(last), size - 1
+        if int(last) == 0:
+            start = size  # an empty suffix: nothing to serve
+    else:
+        return None
+    if start >= size:
+        raise ApiFailure(
+            416,
+            "InvalidRange",
+            "The requested range cannot be satisfied.",
+            headers={"Content-Range": f"bytes */{size}"},
+        )
+    return max(start, 0), min(stop, size - 1)
 
 
 def _route_of(method: str, path: str) -> str:
@@ -388,6 +477,21 @@ class _FaultLayer:
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
 
 
+_HTTP_CODES = {400: "InvalidParameter", 404: "NotFound", 405: "MethodNotAllowed"}
+
+
+async def _http_exception(request: Request, exc: HTTPException) -> Response:
+    """Starlette's own errors (no such route, wrong method, a malformed form) as
+    DashScope's JSON, not plain text."""
+    code = _HTTP_CODES.get(exc.status_code, "InvalidParameter")
+    return _error(exc.status_code, code, str(exc.detail), exc.headers)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the emulator still answers DashScope's JSON (and is logged by the server)."""
+    return _error(500, "InternalError", "Internal server error (emulator bug).")
+
+
 def create_app(config: EmulatorConfig | None = None) -> Starlette:
     """The emulator as an ASGI app; its state is ``app.state.emulator``."""
     emulator = Emulator(config or EmulatorConfig())
@@ -397,20 +501,9 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
             try:
                 return await fn(request)
             except ApiFailure as failure:
-                return _error(failure.status, failure.code, failure.message)
+                return _error(failure.status, failure.code, failure.message, failure.headers)
 
         return endpoint
-
-    async def faults(request: Request) -> Response:
-        if request.method == "DELETE":
-            emulator.config.faults.clear()
-            return JSONResponse({"faults": "cleared"})
-        spec = await request.json()
-        try:
-            emulator.config.faults.add(spec.pop("route"), spec.pop("action"), **spec)
-        except (KeyError, TypeError, ValueError) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"faults": "added"})
 
     async def stats(request: Request) -> Response:
         return JSONResponse(dict(emulator.stats))
@@ -425,10 +518,13 @@ def create_app(config: EmulatorConfig | None = None) -> Starlette:
         Route(UPLOAD_PATH, handle(emulator.upload), methods=["POST"]),
         Route("/results/{task_id}.mp4", handle(emulator.result), methods=["GET"]),
         Route("/samples/{name}", handle(emulator.sample), methods=["GET"]),
-        Route("/emulator/faults", faults, methods=["POST", "DELETE"]),
+        Route("/emulator/faults", handle(emulator.faults), methods=["POST", "DELETE"]),
         Route("/emulator/stats", stats, methods=["GET"]),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: _http_exception, Exception: _internal_error},
+    )
     app.state.emulator = emulator
     app.add_middleware(_FaultLayer, emulator=emulator)
     return app

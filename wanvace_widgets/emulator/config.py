@@ -20,8 +20,9 @@ class EmulatorConfig:
     """Settings of one emulator.
 
     ``quota_policy`` says what a submit beyond ``max_concurrent`` live tasks gets: the
-    reference leaves it open (§14.10), so the default is the strict reading, ``"reject"``
-    (429 Throttling.RateQuota): a client that behaves under it behaves under either.
+    documentation leaves it open (``docs/api-contract.md`` §12.4), so the default is the
+    strict reading, ``"reject"`` (429 Throttling.RateQuota): a client that behaves under
+    it behaves under either.
     ``"queue"`` accepts the task and keeps it PENDING until a slot frees.
     """
 
@@ -38,6 +39,11 @@ class EmulatorConfig:
     upload_max_mb: int = 100
     policy_ttl_s: int = 300
     fetch_timeout_s: float = 5.0
+    #: memory budgets (contract §15): past them the oldest result videos / uploaded files
+    #: are dropped, and a submit body larger than ``max_body_bytes`` is refused
+    result_cache_bytes: int = 128 * 2**20
+    upload_cache_bytes: int = 256 * 2**20
+    max_body_bytes: int = 2**20
     clock: Clock = field(default_factory=SystemClock)
     faults: Faults = field(default_factory=Faults)
 

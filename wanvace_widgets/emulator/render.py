@@ -3,8 +3,8 @@
 Not Wan output: cheap numpy effects that a person can relate to the request (the subject
 over the background, the source recoloured by its control condition, only the masked
 region changed, frames joined, the canvas widened). Sizes, frame rate and length follow
-the reference (§1.1): 30 fps H.264, no audio, the 720P tier, at most 5 s. A corner mark
-says the video is emulated.
+``docs/api-contract.md`` §10: 30 fps H.264, no audio, the 720P tier, at most 5 s. A
+corner mark says the video is emulated.
 """
 
 from __future__ import annotations

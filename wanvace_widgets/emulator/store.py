@@ -4,6 +4,9 @@ A task is PENDING for ``pending_s`` (longer under the 'queue' policy while its k
 ``max_concurrent`` tasks running), then RUNNING for at least ``running_s`` and until its
 media are fetched, checked and rendered, then SUCCEEDED or FAILED. State is advanced
 lazily whenever the store is asked, so a manual clock drives it without sleeping.
+
+Memory stays bounded (``docs/api-contract.md`` §15): a task is forgotten once it is past
+the 24 h retention, and result videos live in a byte budget, oldest dropped first.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ import uuid
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from .. import contract as c
+from .blobs import Blobs
 from .config import EmulatorConfig
 from .validation import ApiFailure, TaskFailure
 
@@ -24,9 +28,13 @@ __all__ = ["EmulatedTask", "TaskStore", "format_time"]
 Renderer = Callable[["EmulatedTask"], Awaitable[tuple[bytes, float]]]
 
 
+SERVER_ZONE = timezone(timedelta(hours=c.SERVER_UTC_OFFSET_HOURS))
+
+
 def format_time(ts: float) -> str:
-    """DashScope's time format, to the millisecond, no zone."""
-    return datetime.fromtimestamp(ts).strftime(c.TIME_FORMAT)[:-3]
+    """DashScope's time format, to the millisecond, written without its zone, UTC+8
+    (contract §11.2)."""
+    return datetime.fromtimestamp(ts, SERVER_ZONE).strftime(c.TIME_FORMAT)[:-3]
 
 
 @dataclass
@@ -40,7 +48,6 @@ class EmulatedTask:
     ended_at: float | None = None
     code: str | None = None
     message: str | None = None
-    video: bytes | None = None
     video_duration: float | None = None
     forced_failure: tuple[str, str] | None = None
     job: asyncio.Task | None = field(default=None, repr=False)
@@ -58,12 +65,17 @@ class EmulatedTask:
 
 
 class TaskStore:
-    """Every task of one emulator, with per-key rate and concurrency quotas."""
+    """Every task of one emulator, with per-key rate and concurrency quotas.
+
+    ``renderer`` is the coroutine that makes a task's video (fetch, check, render); a test
+    may swap in a cheaper one.
+    """
 
     def __init__(self, config: EmulatorConfig, renderer: Renderer):
         self.config = config
-        self._render = renderer
-        self.tasks: dict[str, EmulatedTask] = {}
+        self.renderer = renderer
+        self.tasks: dict[str, EmulatedTask] = {}  # in submission order
+        self.results = Blobs(config.result_cache_bytes)
         self._submits: dict[str, deque[float]] = defaultdict(deque)
         self._queries: dict[str, deque[float]] = defaultdict(deque)
 
@@ -75,8 +87,7 @@ class TaskStore:
 
     def _rate(self, window: dict[str, deque[float]], key: str, limit: int) -> None:
         times, now = window[key], self.now
-        while times and times[0] <= now - 1.0:
-            times.popleft()
+        _drop_older(times, now - 1.0)
         if len(times) >= limit:
             raise ApiFailure(
                 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."
@@ -109,11 +120,13 @@ class TaskStore:
         return task
 
     def get(self, task_id: str) -> EmulatedTask | None:
+        """The task, or None when it is unknown or past retention (then UNKNOWN, §11.3)."""
         self.advance()
-        task = self.tasks.get(task_id)
-        if task is None or self.now - task.submitted_at > c.TASK_RETENTION_S:
-            return None
-        return task
+        return self.tasks.get(task_id)
+
+    def video(self, task: EmulatedTask) -> bytes | None:
+        """The task's result video, or None when there is none or it was dropped (§15)."""
+        return self.results.get(task.task_id)
 
     def cancel(self, task_id: str) -> None:
         task = self.get(task_id)
@@ -126,16 +139,16 @@ class TaskStore:
         task.status, task.ended_at = c.CANCELED, self.now
 
     def advance(self) -> None:
-        """Move every task as far as the clock and its render job allow."""
+        """Forget what is past retention, then move every task as far as the clock and its
+        render job allow."""
         now = self.now
-        for task in sorted(self.tasks.values(), key=lambda t: t.submitted_at):
+        self._evict(now)
+        for task in [t for t in self.tasks.values() if t.status == c.RUNNING]:
+            self._maybe_finish(task, now)
+        for task in [t for t in self.tasks.values() if t.status == c.PENDING]:
+            self._maybe_start(task, now)
             if task.status == c.RUNNING:
                 self._maybe_finish(task, now)
-        for task in sorted(self.tasks.values(), key=lambda t: t.submitted_at):
-            if task.status == c.PENDING:
-                self._maybe_start(task, now)
-                if task.status == c.RUNNING:
-                    self._maybe_finish(task, now)
 
     def _maybe_start(self, task: EmulatedTask, now: float) -> None:
         ready = task.submitted_at + self.config.pending_s
@@ -162,11 +175,27 @@ class TaskStore:
         job = loop.create_task(self._run_job(task))
         return job
 
+    def _evict(self, now: float) -> None:
+        """Forget tasks submitted more than 24 h ago (§11.3), with their videos, and rate
+        windows of keys that sent nothing within the last second."""
+        for task_id, task in list(self.tasks.items()):
+            if now - task.submitted_at <= c.TASK_RETENTION_S:
+                break  # the rest are younger: tasks are kept in submission order
+            if task.job is not None:
+                task.job.cancel()
+            del self.tasks[task_id]
+            self.results.discard(task_id)
+        for window in (self._submits, self._queries):
+            for key in [k for k, times in window.items() if not _drop_older(times, now - 1.0)]:
+                del window[key]
+
     async def _run_job(self, task: EmulatedTask) -> None:
         try:
             if task.forced_failure:
                 raise TaskFailure(*task.forced_failure)
-            task.video, task.video_duration = await self._render(task)
+            video, task.video_duration = await self.renderer(task)
+            if task.task_id in self.tasks:  # not forgotten while it rendered
+                self.results.put(task.task_id, video)
         except TaskFailure as failure:
             task.code, task.message = failure.code, failure.message
         except Exception as exc:  # noqa: BLE001 - any render bug becomes a FAILED task
@@ -189,3 +218,10 @@ class TaskStore:
         jobs = [t.job for t in self.tasks.values() if t.job is not None and not t.job.done()]
         if jobs:
             await asyncio.gather(*jobs, return_exceptions=True)
+
+
+def _drop_older(times: deque[float], limit: float) -> deque[float]:
+    """Drop the times at or before ``limit`` (the oldest come first); return what is left."""
+    while times and times[0] <= limit:
+        times.popleft()
+    return times

@@ -1,7 +1,10 @@
-"""Temporary file storage (reference §10): upload policies, the OSS form POST, oss:// keys.
+"""Temporary file storage (``docs/api-contract.md`` §13.2): upload policies, the OSS form
+POST, oss:// keys.
 
 A policy is bound to the model it was asked for and expires after ``policy_ttl_s``; a
-stored file is bound to that model too and is gone after 48 hours.
+stored file is bound to that model too and is gone after 48 hours. Expired policies and
+files are forgotten, and the files' bytes live in a budget, oldest dropped first
+(``docs/api-contract.md`` §15), so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .. import contract as c
+from .blobs import Blobs
 from .config import EmulatorConfig
 from .validation import ApiFailure
 
@@ -32,7 +36,6 @@ class _Policy:
 
 @dataclass
 class _StoredFile:
-    data: bytes
     model: str
     expires_at: float
 
@@ -43,12 +46,27 @@ class UploadStore:
         self._secret = secrets.token_bytes(16)
         self._policies: dict[str, _Policy] = {}
         self._files: dict[str, _StoredFile] = {}
+        self._bytes = Blobs(config.upload_cache_bytes)
 
     def _sign(self, policy: str) -> str:
         return hmac.new(self._secret, policy.encode(), hashlib.sha1).hexdigest()
 
+    def _evict(self, now: float) -> None:
+        # an expired policy is kept an hour more, to answer "Policy expired" rather than a
+        # bad signature to a late upload
+        stale = [p for p, policy in self._policies.items() if now > policy.expires_at + 3600]
+        for policy_id in stale:
+            del self._policies[policy_id]
+        for key in [k for k, stored in self._files.items() if now > stored.expires_at]:
+            self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        self._files.pop(key, None)
+        self._bytes.discard(key)
+
     def new_policy(self, model: str) -> dict:
         now = self.config.clock.now()
+        self._evict(now)
         policy = uuid.uuid4().hex
         day = datetime.fromtimestamp(now).strftime("%Y-%m-%d")
         upload_dir = f"dashscope-instant/{uuid.uuid4().hex[:16]}/{day}/{uuid.uuid4()}"
@@ -90,11 +108,15 @@ class UploadStore:
             )
         if key in self._files and form.get("x-oss-forbid-overwrite") == "true":
             raise ApiFailure(409, "FileAlreadyExists", "The object you specified already exists.")
-        self._files[key] = _StoredFile(data, policy.model, now + c.UPLOAD_URL_TTL_S)
+        self._evict(now)
+        self._files[key] = _StoredFile(policy.model, now + c.UPLOAD_URL_TTL_S)
+        for dropped in self._bytes.put(key, data):
+            self._files.pop(dropped, None)
 
     def resolve(self, url: str, model: str) -> bytes | None:
         """The bytes behind an ``oss://`` URL for ``model``, or None if absent or expired."""
-        stored = self._files.get(url[len(c.OSS_SCHEME) :])
+        key = url[len(c.OSS_SCHEME) :]
+        stored = self._files.get(key)
         if stored is None or stored.model != model or self.config.clock.now() > stored.expires_at:
             return None
-        return stored.data
+        return self._bytes.get(key)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import ipywidgets as W
 
 from .. import contract as c
 from ..media import mask_preview
+from ..params import form_params, param
 from ..requests import (
     ImageReference,
     VaceRequest,
@@ -32,20 +34,31 @@ __all__ = [
     "VideoRepaintingWidget",
 ]
 
-_VIDEO_HELP = "MP4, ≥ 16 fps, ≤ 50 MB; only the first 5 s are used"
-_IMAGE_HELP = "JPG/PNG/BMP/TIFF/WEBP, sides 360–2000 px, ≤ 10 MB"
-_SIZE = Field(
-    "size",
-    "size",
-    "choice",
-    "output width*height",
-    options=tuple(c.SIZES),
-    default=c.DEFAULT_SIZE,
-    required=True,
-)
-_TAG_HELP = (
-    "obj = a subject (one per image, plain background); bg = the background scene (at most one)"
-)
+_REFS = param("image_reference", "ref_images")
+_TAGS = param("image_reference", "obj_or_bg")
+
+
+def _image_slots() -> tuple[Field, ...]:
+    """One image row and one tag row per reference image the API takes (1–3): the table's
+    two list rows, split into slots a form can show. The second image is offered as the
+    background."""
+    slots = []
+    for i in range(1, _REFS.length[1] + 1):
+        label = f"{_REFS.label} {i}"
+        slots.append(
+            replace(_REFS, attr=f"ref_image_{i}", kind="media", label=label, required=i == 1)
+        )
+        slots.append(
+            replace(
+                _TAGS,
+                attr=f"tag_{i}",
+                kind="choice",
+                label=f"image {i} is",
+                required=True,
+                suggested="bg" if i == 2 else "obj",
+            )
+        )
+    return tuple(slots)
 
 
 class ImageReferenceWidget(VaceWidget):
@@ -60,53 +73,30 @@ class ImageReferenceWidget(VaceWidget):
     extend_prompt_by_default = True
     source_field = None
     fields = (
-        *(
-            f
-            for i in (1, 2, 3)
-            for f in (
-                Field(
-                    f"ref_image_{i}",
-                    f"Reference image {i}",
-                    "media",
-                    _IMAGE_HELP,
-                    media_kind="image",
-                    required=i == 1,
-                ),
-                Field(
-                    f"tag_{i}",
-                    f"image {i} is",
-                    "choice",
-                    _TAG_HELP,
-                    options=c.OBJ_OR_BG,
-                    default="bg" if i == 2 else "obj",
-                    required=True,
-                ),
-            )
-        ),
-        _SIZE,
+        *_image_slots(),
+        *(f for f in form_params("image_reference") if f not in (_REFS, _TAGS)),
     )
 
     def _values(self) -> dict[str, Any]:
         values = super()._values()
         images, tags = [], []
-        for i in (1, 2, 3):
+        for i in range(1, _REFS.length[1] + 1):
             image, tag = values.pop(f"ref_image_{i}"), values.pop(f"tag_{i}")
             if image is not None:
                 images.append(image)
                 tags.append(tag)
-        values["ref_images"] = images
+        values["ref_images"] = images or None
         values["obj_or_bg"] = tags or None
-        values["size"] = None if values["size"] == c.DEFAULT_SIZE else values["size"]
         return values
 
     def _write_fields(self, request: VaceRequest) -> None:
         tags = list(request.obj_or_bg or ["obj"] * len(request.ref_images))
-        for i in (1, 2, 3):
+        for i in range(1, _REFS.length[1] + 1):
             has = i <= len(request.ref_images)
             self._controls[f"ref_image_{i}"].write(request.ref_images[i - 1] if has else None)
             if has:
                 self._controls[f"tag_{i}"].write(tags[i - 1])
-        self._controls["size"].write(request.size or c.DEFAULT_SIZE)
+        self._controls["size"].write(request.size)
 
 
 class VideoRepaintingWidget(VaceWidget):
@@ -118,34 +108,7 @@ class VideoRepaintingWidget(VaceWidget):
         "Keep a video's motion and composition, and repaint it from the prompt "
         "(optionally with a subject image)."
     )
-    fields = (
-        Field("video", "Source video", "media", _VIDEO_HELP, media_kind="video", required=True),
-        Field(
-            "control_condition",
-            "keep",
-            "choice",
-            "posebodyface: face and body motion · posebody: body only · depth: composition and "
-            "contours · scribble: line art",
-            options=c.REPAINT_CONTROL_CONDITIONS,
-            default="depth",
-            required=True,
-        ),
-        Field(
-            "strength",
-            "strength",
-            "float",
-            "1 stays close to the source, 0 is freer",
-            default=c.DEFAULT_STRENGTH,
-            bounds=c.STRENGTH_RANGE,
-        ),
-        Field(
-            "ref_image",
-            "Subject image (optional)",
-            "media",
-            "replaces the subject of the video; " + _IMAGE_HELP,
-            media_kind="image",
-        ),
-    )
+    fields = form_params("video_repainting")
 
 
 class VideoEditWidget(VaceWidget):
@@ -157,68 +120,7 @@ class VideoEditWidget(VaceWidget):
         "Change only part of a video. In the mask, WHITE pixels are edited and BLACK "
         "pixels are kept; the mask must have the video's resolution."
     )
-    fields = (
-        Field("video", "Source video", "media", _VIDEO_HELP, media_kind="video", required=True),
-        Field(
-            "mask_image",
-            "Mask image",
-            "media",
-            "white = edit, black = keep; same resolution as the video (recommended)",
-            media_kind="mask_image",
-        ),
-        Field(
-            "mask_frame_id",
-            "mask frame",
-            "int",
-            "the frame the mask image belongs to (1 = first)",
-            default=1,
-            bounds=(1, 10_000),
-        ),
-        Field(
-            "mask_type",
-            "mask type",
-            "choice",
-            "tracking: the region follows the object · fixed: the region stays still",
-            options=c.MASK_TYPES,
-        ),
-        Field(
-            "expand_ratio",
-            "expand ratio",
-            "float",
-            "tracking only: how far the mask grows",
-            default=c.DEFAULT_EXPAND_RATIO,
-            bounds=c.EXPAND_RATIO_RANGE,
-        ),
-        Field(
-            "expand_mode",
-            "expand mode",
-            "choice",
-            "tracking only: hull (polygon), bbox (rectangle), original (the mask's shape)",
-            options=c.EXPAND_MODES,
-        ),
-        Field(
-            "mask_video",
-            "…or a mask video",
-            "media",
-            "instead of a mask image: same fps, resolution and length as the video",
-            media_kind="mask_video",
-        ),
-        Field(
-            "ref_image",
-            "Reference image (optional)",
-            "media",
-            "used in the edited region; " + _IMAGE_HELP,
-            media_kind="image",
-        ),
-        Field(
-            "control_condition",
-            "keep",
-            "choice",
-            "posebodyface or depth of the source",
-            options=c.EDIT_CONTROL_CONDITIONS,
-        ),
-        _SIZE,
-    )
+    fields = form_params("video_edit")
 
     def __init__(self, client: Any = None, request: VaceRequest | None = None):
         self._overlay = W.HTML()
@@ -232,10 +134,13 @@ class VideoEditWidget(VaceWidget):
         fields = ("video", "mask_image", "mask_frame_id")
         connect_painter(self._painter, *(self._controls[f].control for f in fields))
 
-    def _values(self) -> dict[str, Any]:
-        values = super()._values()
-        values["size"] = None if values["size"] == c.DEFAULT_SIZE else values["size"]
-        return values
+    def _check_files(self, request: VaceRequest) -> None:
+        """The file checks are cached until the files change; the mask frame is checked
+        against the local video with them (contract §7), so a new frame checks again."""
+        if request.mask_frame_id != getattr(self, "_checked_frame", None):
+            self._checked_key = None
+            self._checked_frame = request.mask_frame_id
+        super()._check_files(request)
 
     def _after_check(self, request: VaceRequest) -> None:
         """Lay the mask over its frame, so a wrong polarity is seen before paying."""
@@ -277,28 +182,7 @@ class VideoExtensionWidget(VaceWidget):
         "frame or clip, or joins both. Clips: MP4, together at most 3 s."
     )
     source_field = "first_clip"
-    fields = (
-        Field(
-            "first_clip", "First clip", "media", "the video continues from it", media_kind="clip"
-        ),
-        Field("first_frame", "First frame", "media", "the video starts here; " + _IMAGE_HELP),
-        Field("last_frame", "Last frame", "media", "the video ends here; " + _IMAGE_HELP),
-        Field("last_clip", "Last clip", "media", "the video leads into it", media_kind="clip"),
-        Field(
-            "video",
-            "Motion video (optional)",
-            "media",
-            "only its motion is used; needs 'keep' below",
-            media_kind="video",
-        ),
-        Field(
-            "control_condition",
-            "keep",
-            "choice",
-            "posebodyface or depth of the motion video",
-            options=c.EXTENSION_CONTROL_CONDITIONS,
-        ),
-    )
+    fields = form_params("video_extension")
 
 
 class VideoOutpaintingWidget(VaceWidget):
@@ -310,20 +194,7 @@ class VideoOutpaintingWidget(VaceWidget):
         "Widen a video's frame: each scale (1–2) says how far that side reaches, "
         "1.5 = one and a half times the original."
     )
-    fields = (
-        Field("video", "Source video", "media", _VIDEO_HELP, media_kind="video", required=True),
-        *(
-            Field(
-                name,
-                name.replace("_", " "),
-                "float",
-                "1 = unchanged",
-                default=1.0,
-                bounds=c.SCALE_RANGE,
-            )
-            for name in c.SCALE_FIELDS
-        ),
-    )
+    fields = form_params("video_outpainting")
 
     def __init__(self, client: Any = None, request: VaceRequest | None = None):
         super().__init__(client=client, request=request)

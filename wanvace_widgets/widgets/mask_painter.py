@@ -307,17 +307,24 @@ def connect_painter(painter: MaskPainter, video: Any, mask: Any, frame: Any) -> 
             mask.set_value(None)  # nothing painted any more: the old file is not the mask
         given["path"] = path
 
+    from_box = {"now": False}  # the painter is following the box: do not write back
+
     def painter_follows(_change=None) -> None:
-        if painter.mask_frame_id != frame.value:
-            painter.mask_frame_id = frame.value  # clamped to the video's frames
+        from_box["now"] = True
+        try:
+            if painter.mask_frame_id != frame.value:
+                painter.mask_frame_id = frame.value  # the painter shows its nearest frame
+        finally:
+            from_box["now"] = False
 
     def box_follows(_change=None) -> None:
-        if frame.value != painter.mask_frame_id:
+        # only the scrubber moves the box: a number typed past the video's frames stays as
+        # typed, so the form can say what is wrong instead of changing it silently
+        if not from_box["now"] and frame.value != painter.mask_frame_id:
             frame.value = painter.mask_frame_id
 
     on_video()
     painter_follows()
-    box_follows()
     video.observe(on_video, "value")
     mask.observe(on_mask, "value")
     painter.observe(on_saved, "revision")
