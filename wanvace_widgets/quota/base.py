@@ -22,11 +22,25 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from .. import contract as c
+from ..errors import VaceError
 
-__all__ = ["DEFAULT_LEASE_TTL_S", "Holder", "Lease", "QueueStatus", "QuotaStore"]
+__all__ = [
+    "DEFAULT_LEASE_TTL_S",
+    "Holder",
+    "Lease",
+    "QueueStatus",
+    "QuotaStore",
+    "QuotaStoreError",
+]
 
 #: a lease not renewed for this long is taken back (a dead kernel's slot frees itself)
 DEFAULT_LEASE_TTL_S = 60.0
+
+
+class QuotaStoreError(VaceError):
+    """A shared store could not be used (unreachable, damaged, locked). Raised by any
+    method; from ``acquire`` it means nothing was submitted. The message names the store
+    (never a password) and what to do."""
 
 
 @dataclass(frozen=True)

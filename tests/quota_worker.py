@@ -1,0 +1,119 @@
+"""One "kernel" of the team-mode tests and benchmark, run as its own process.
+
+``jobs``: runs ``--jobs`` jobs at once, each the minimal loop a client goes through: take a
+lease (fair share), take a submit permit, POST the submit with httpx, poll GET until the
+task ends (renewing the lease), release. ``spend``: tries ``--times`` spends against a
+daily budget. Every event is printed as one JSON line, with ``time.time()``.
+
+This is deliberately not the package's client: it exercises the quota stores alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+
+import httpx
+
+from wanvace_widgets.quota import Holder, quota_store_from_environment
+
+SUBMIT = "/api/v1/services/aigc/video-generation/video-synthesis"
+TASKS = "/api/v1/tasks/"
+ENDED = {"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"}
+POLL_S = 0.2
+MODEL = "wan2.1-vace-plus"
+
+
+def emit(**event: object) -> None:
+    print(json.dumps({"pid": os.getpid(), "at": time.time(), **event}), flush=True)
+
+
+def payload(base_url: str) -> dict:
+    """The cheapest task for the emulator to render: repainting its small sample video."""
+    return {
+        "model": MODEL,
+        "input": {
+            "function": "video_repainting",
+            "prompt": "a dancer in a garden",
+            "video_url": f"{base_url}/samples/source.mp4",
+        },
+        "parameters": {"control_condition": "depth"},
+    }
+
+
+async def keep_renewed(store, lease, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        lease = await store.renew(lease)
+        emit(event="renewed", job=lease.holder.job_id, expires_at=lease.expires_at)
+
+
+async def job(store, http: httpx.AsyncClient, holder: Holder, args) -> None:
+    emit(event="asked", job=holder.job_id, user=holder.user)
+    lease = await store.acquire(holder)
+    emit(event="granted", job=holder.job_id, user=holder.user, expires_at=lease.expires_at)
+    renewing = asyncio.create_task(keep_renewed(store, lease, store.lease_ttl_s / 3))
+    try:
+        await store.submit_permit()
+        answer = await http.post(SUBMIT, json=payload(args.emulator))
+        emit(event="submitted", job=holder.job_id, user=holder.user, status=answer.status_code)
+        if answer.status_code != 200:
+            return
+        task_id = answer.json()["output"]["task_id"]
+        while True:
+            await asyncio.sleep(POLL_S)
+            answer = await http.get(TASKS + task_id)
+            state = answer.json().get("output", {}).get("task_status")
+            if answer.status_code != 200 or state in ENDED:
+                emit(event="polled", job=holder.job_id, status=answer.status_code, task=state)
+            if state in ENDED:
+                break
+    finally:
+        renewing.cancel()
+        await store.release(holder)
+        emit(event="released", job=holder.job_id, user=holder.user)
+
+
+async def run_jobs(args) -> None:
+    store = quota_store_from_environment(
+        model=MODEL, api_key=args.key, url=args.url, lease_ttl_s=args.ttl
+    )
+    headers = {"Authorization": f"Bearer {args.key}", "X-DashScope-Async": "enable"}
+    async with httpx.AsyncClient(base_url=args.emulator, headers=headers, timeout=30) as http:
+        holders = [Holder(f"{args.user}-{os.getpid()}-{i}", args.user) for i in range(args.jobs)]
+        await asyncio.gather(*(job(store, http, h, args) for h in holders))
+    await store.aclose()
+
+
+async def run_spends(args) -> None:
+    store = quota_store_from_environment(model=MODEL, api_key=args.key, url=args.url)
+    granted = 0
+    for _ in range(args.times):
+        granted += await store.try_spend(args.user, args.usd, args.limit)
+    emit(event="spent", granted=granted)
+    await store.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("mode", choices=["jobs", "spend"])
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--key", default="team-key")
+    parser.add_argument("--user", required=True)
+    parser.add_argument("--emulator")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--ttl", type=float, default=5.0)
+    parser.add_argument("--times", type=int, default=1)
+    parser.add_argument("--usd", type=float, default=0.5)
+    parser.add_argument("--limit", type=float)
+    args = parser.parse_args()
+    emit(event="started", module=sys.modules["wanvace_widgets.quota"].__file__)
+    asyncio.run(run_jobs(args) if args.mode == "jobs" else run_spends(args))
+
+
+if __name__ == "__main__":
+    main()
