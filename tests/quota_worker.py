@@ -1,4 +1,5 @@
-"""One "kernel" of the team-mode tests and benchmark, run as its own process.
+"""One "kernel" of the team-mode tests and benchmark, run as its own process, and
+:class:`Kernel`, which starts one and reads what it says.
 
 ``jobs``: runs ``--jobs`` jobs at once, each the minimal loop a client goes through: take a
 lease (fair share), take a submit permit, POST the submit with httpx, poll GET until the
@@ -14,8 +15,12 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 
@@ -26,19 +31,87 @@ TASKS = "/api/v1/tasks/"
 ENDED = {"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"}
 POLL_S = 0.2
 MODEL = "wan2.1-vace-plus"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Kernel:
+    """A worker process (``python -m tests.quota_worker …``) importing this checkout's
+    package; ``events`` fills with its JSON lines as they come."""
+
+    def __init__(self, *args: str):
+        self.args = args
+        self.events: list[dict] = []
+        self.process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task | None = None
+        self._errors = tempfile.TemporaryFile()
+
+    async def start(self) -> Kernel:
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.quota_worker",
+            *self.args,
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=self._errors,
+        )
+        self._reader = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        async for line in self.process.stdout:
+            self.events.append(json.loads(line))
+
+    def of(self, kind: str) -> list[dict]:
+        return [e for e in self.events if e["event"] == kind]
+
+    async def until(self, check: Callable[[Kernel], bool], timeout: float, what: str) -> None:
+        """Wait (at most ``timeout`` s) until ``check(self)``; fail saying ``what``."""
+        deadline = time.monotonic() + timeout
+        while not check(self):
+            if self.process.returncode is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{what}: not within {timeout} s; {self._story()}")
+            await asyncio.sleep(0.05)
+
+    async def finish(self, timeout: float) -> None:
+        """Wait for a clean exit (at most ``timeout`` s); kill it and fail otherwise."""
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout)
+        except TimeoutError:
+            self.kill()
+            await self.process.wait()
+            story = self._story()
+            raise AssertionError(f"worker still running after {timeout} s; {story}") from None
+        await self._reader
+        if self.process.returncode != 0:
+            raise AssertionError(f"worker failed; {self._story()}")
+
+    def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+
+    def _story(self) -> str:
+        self._errors.seek(0)
+        errors = self._errors.read()
+        return (
+            f"exit {self.process.returncode}, events {self.events[-5:]}, stderr {errors[-2000:]!r}"
+        )
 
 
 def emit(**event: object) -> None:
     print(json.dumps({"pid": os.getpid(), "at": time.time(), **event}), flush=True)
 
 
-def payload(base_url: str) -> dict:
-    """The cheapest task for the emulator to render: repainting its small sample video."""
+def payload(base_url: str, user: str) -> dict:
+    """The cheapest task for the emulator to render: repainting its small sample video.
+    The prompt names the user, so tests can tell whose task the emulator ran."""
     return {
         "model": MODEL,
         "input": {
             "function": "video_repainting",
-            "prompt": "a dancer in a garden",
+            "prompt": f"{user}: a dancer in a garden",
             "video_url": f"{base_url}/samples/source.mp4",
         },
         "parameters": {"control_condition": "depth"},
@@ -59,7 +132,7 @@ async def job(store, http: httpx.AsyncClient, holder: Holder, args) -> None:
     renewing = asyncio.create_task(keep_renewed(store, lease, store.lease_ttl_s / 3))
     try:
         await store.submit_permit()
-        answer = await http.post(SUBMIT, json=payload(args.emulator))
+        answer = await http.post(SUBMIT, json=payload(args.emulator, holder.user))
         emit(event="submitted", job=holder.job_id, user=holder.user, status=answer.status_code)
         if answer.status_code != 200:
             return
