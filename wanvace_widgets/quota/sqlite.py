@@ -84,6 +84,7 @@ class SqliteQuota(SharedQuota):
         self.path = Path(path)
         self.scope = scope
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wanvace-quota")
 
     def __repr__(self) -> str:
@@ -121,7 +122,7 @@ class SqliteQuota(SharedQuota):
         reason = str(exc)
         if "locked" in reason or "busy" in reason:
             return (
-                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s; "
+                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:g} s; "
                 "try again, or restart the kernel that holds it."
             )
         if isinstance(exc, sqlite3.OperationalError) and "no such" not in reason:
@@ -163,6 +164,9 @@ class SqliteQuota(SharedQuota):
             self._conn = None
 
     async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(self._thread, self._close)
         self._thread.shutdown(wait=False)
