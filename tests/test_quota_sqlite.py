@@ -171,12 +171,30 @@ async def test_a_lock_never_released_is_a_clear_error(tmp_path, monkeypatch):
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(QuotaStoreError, match="stayed locked by another process"):
+        with pytest.raises(QuotaStoreError, match="locked by another process"):
             await asyncio.wait_for(store.acquire(Holder("j", "u")), 30)
     finally:
         conn.execute("ROLLBACK")
         conn.close()
     assert (await store.acquire(Holder("j", "u"))).holder.job_id == "j"
+    await store.aclose()
+
+
+async def test_a_new_file_opened_while_another_kernel_writes_to_it(tmp_path):
+    """Kernels starting together on a new file: one still writes in SQLite's first mode
+    while another switches the file to WAL, which SQLite refuses at once ("locked"), not
+    after its busy wait. The store tries again until the writer is done."""
+    path = tmp_path / "quota.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # a new file, in the rollback-journal mode
+    store = SqliteQuota(path)
+    first = asyncio.ensure_future(store.acquire(Holder("j", "u")))
+    for _ in range(5):
+        await asyncio.sleep(0.02)
+    assert not first.done()
+    other.execute("ROLLBACK")
+    other.close()
+    assert (await asyncio.wait_for(first, 30)).holder.job_id == "j"
     await store.aclose()
 
 

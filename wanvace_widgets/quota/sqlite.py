@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import sqlite3
 import stat
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -122,7 +124,7 @@ class SqliteQuota(SharedQuota):
         reason = str(exc)
         if "locked" in reason or "busy" in reason:
             return (
-                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:g} s; "
+                f"{where} is locked by another process (waited {BUSY_TIMEOUT_S:g} s); "
                 "try again, or restart the kernel that holds it."
             )
         if isinstance(exc, sqlite3.OperationalError) and "no such" not in reason:
@@ -142,7 +144,7 @@ class SqliteQuota(SharedQuota):
             os.chmod(self.path, 0o600)
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            _use_wal(conn)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("BEGIN IMMEDIATE")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -330,3 +332,18 @@ class SqliteQuota(SharedQuota):
             )
 
         return await self._run(step, write=False)
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL mode (a no-op once it is). While another connection writes
+    to a file still in the old mode (kernels opening a new file together), SQLite answers
+    "locked" at once, without its busy wait: try again, on this thread, for a while."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(random.uniform(0.005, 0.05))
