@@ -4,6 +4,9 @@ No server: the file (``quota.sqlite3`` in ``WANVACE_HOME``) is the shared state 
 SQLite's locks serialise the kernels. Each step is one short ``BEGIN IMMEDIATE``
 transaction in WAL mode, run on a thread of its own: a step waiting for another kernel's
 lock (or a slow disk) never blocks the event loop, and the loop is free for the widgets.
+Measured with three processes contending on a busy 2-core machine: a step takes about
+0.3 ms through the thread against 0.07 ms on the loop, but on the loop the lock waits
+froze it for up to 0.15-0.4 s, where through the thread its lag stayed under 15 ms.
 
 The file holds only live leases, waiting requests, the last second of submits and the
 days' spending; it is owner-only (0600, in a folder created 0700). A file that is damaged,
