@@ -159,16 +159,11 @@ def plan_dispatch(
 ) -> Dispatch:
     """Expire leases, drop abandoned requests, and grant the free slots in serving order."""
     slots, requests = list(slots), list(requests)
+    live = live_view(now, slots, requests, last_granted, abandon_after_s=abandon_after_s)
     expired = tuple(s.job_id for s in slots if s.expires_at <= now)
-    holding = {s.job_id for s in slots if s.expires_at > now}
     abandoned = tuple(r.waiting.job_id for r in requests if r.seen_at <= now - abandon_after_s)
-    candidates = [
-        r.waiting
-        for r in requests
-        if r.seen_at > now - abandon_after_s and r.waiting.job_id not in holding
-    ]
-    free = max(0, max_concurrent - len(holding))
-    return Dispatch(expired, abandoned, tuple(serving_order(candidates, last_granted)[:free]))
+    free = max(0, max_concurrent - len(live.slots))
+    return Dispatch(expired, abandoned, tuple(serving_order(live.requests, last_granted)[:free]))
 
 
 def live_view(
