@@ -38,10 +38,12 @@ def redis_url(tmp_path_factory):
 
 
 @pytest.fixture(params=["sqlite", "redis"])
-def store_url(request, tmp_path):
+def store_url(request, tmp_path, monkeypatch):
+    """The store's URL; each test has an account of its own (its workers inherit it)."""
+    monkeypatch.setenv("WANVACE_QUOTA_ACCOUNT", f"test-{tmp_path.name[-20:]}")
     if request.param == "sqlite":
         return f"sqlite://{tmp_path / 'quota.sqlite3'}"
-    return request.getfixturevalue("redis_url") + f"?client_name=t{tmp_path.name[-8:]}"
+    return request.getfixturevalue("redis_url")
 
 
 @pytest.fixture
@@ -159,3 +161,33 @@ async def test_a_single_job_is_not_stuck_behind_a_batch_of_ten(store_url, emulat
     assert users.count("alice") == 10
     check_no_429(alice, bob)
     check_the_account_limits(emulator, 11)
+
+
+async def test_a_daily_budget_holds_across_kernels(store_url):
+    """Three processes spend from one user's budget at once: exactly what fits is granted."""
+    spenders = [
+        await Kernel(
+            "spend",
+            "--url",
+            store_url,
+            "--key",
+            KEY,
+            "--user",
+            "alice",
+            "--times",
+            "10",
+            "--usd",
+            "0.5",
+            "--limit",
+            "3.5",
+        ).start()  # fmt: skip
+        for _ in range(3)
+    ]
+    for spender in spenders:
+        await spender.finish(timeout=60)
+    assert sum(s.of("spent")[0]["granted"] for s in spenders) == 7
+    store = quota_store_from_environment(model=MODEL, api_key=KEY, url=store_url)
+    try:
+        assert await store.spent_today("alice") == pytest.approx(3.5)
+    finally:
+        await store.aclose()

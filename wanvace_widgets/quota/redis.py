@@ -7,8 +7,7 @@ the leases and the waiting requests, decides in Python with the same
 :func:`~.shared.plan_dispatch` as the embedded store (so both serve in the same order), and
 writes only if nobody changed them meanwhile; otherwise it reads again. Times come from
 the Redis server's clock (``TIME``), so machines whose clocks disagree still agree on
-when a lease expires and on the one-second submit window; a lease is expiry by that
-clock, renewed while its job is followed.
+when a lease expires and which submits fall within the submit window.
 
 Keys (``P`` = ``wanvace:quota:v1:<scope>:``, the scope naming the account and model, so
 several classes share one server): ``P leases`` and ``P waiting`` (hashes of JSON
