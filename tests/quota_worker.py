@@ -2,8 +2,8 @@
 :class:`Kernel`, which starts one and reads what it says.
 
 ``jobs``: runs ``--jobs`` jobs at once, each the minimal loop a client goes through: take a
-lease (fair share), take a submit permit, POST the submit with httpx, poll GET until the
-task ends (renewing the lease), release. ``spend``: tries ``--times`` spends against a
+lease (fair share), take a submit permit, POST the submit with httpx (and say when it was
+answered), poll GET until the task ends (renewing the lease), release. ``spend``: tries ``--times`` spends against a
 daily budget. Every event is printed as one JSON line, with ``time.time()``.
 
 This is deliberately not the package's client: it exercises the quota stores alone.
@@ -131,8 +131,11 @@ async def job(store, http: httpx.AsyncClient, holder: Holder, args) -> None:
     emit(event="granted", job=holder.job_id, user=holder.user, expires_at=lease.expires_at)
     renewing = asyncio.create_task(keep_renewed(store, lease, store.lease_ttl_s / 3))
     try:
-        await store.submit_permit()
-        answer = await http.post(SUBMIT, json=payload(args.emulator, holder.user))
+        permit = await store.submit_permit()
+        try:
+            answer = await http.post(SUBMIT, json=payload(args.emulator, holder.user))
+        finally:
+            await store.submit_sent(permit)
         emit(event="submitted", job=holder.job_id, user=holder.user, status=answer.status_code)
         if answer.status_code != 200:
             return

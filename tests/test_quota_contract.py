@@ -228,6 +228,32 @@ async def test_submit_permits_keep_two_per_second(stores, kind):
     await asyncio.wait_for(fifth, 5)
 
 
+@pytest.mark.parametrize("kind", SHARED)
+async def test_a_submit_counts_from_its_answer(stores, kind):
+    """The server counts a submit when it arrives, which can be long after its permit (a
+    kernel's first request): once answered, it counts from then, even if its permit had
+    already left the window."""
+    quota, clock = stores(kind), stores.clock
+    first, second = await quota.submit_permit(), await quota.submit_permit()
+    clock.advance(1.0)
+    for permit in (first, second):  # answered only now: they count until 1.0 + 1.25
+        await quota.submit_sent(permit)
+    clock.advance(0.5)
+    third = asyncio.ensure_future(quota.submit_permit())
+    await asyncio.sleep(0.05)
+    assert not third.done()
+    clock.advance(0.8)
+    late = await asyncio.wait_for(third, 5)
+    clock.advance(3.0)
+    await quota.submit_permit()
+    await quota.submit_sent(late)  # its permit left the window long ago; it is counted again
+    fifth = asyncio.ensure_future(quota.submit_permit())
+    await asyncio.sleep(0.05)
+    assert not fifth.done()
+    clock.advance(1.3)
+    await asyncio.wait_for(fifth, 5)
+
+
 @pytest.mark.parametrize("kind", STORES)
 async def test_daily_budget_is_atomic_per_user(stores, kind):
     quota = stores(kind)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -256,7 +255,7 @@ class RedisQuota(SharedQuota):
 
         await self._multi(delete)
 
-    async def _try_permit(self) -> float:
+    async def _try_permit(self, token: str) -> float:
         key = self._keys.permits
 
         async def decide(pipe: Pipeline) -> float:
@@ -268,11 +267,16 @@ class RedisQuota(SharedQuota):
             if len(times) >= self.submits_per_second:
                 return max(1e-3, times[-self.submits_per_second] + SUBMIT_WINDOW_S - now)
             pipe.zremrangebyscore(key, "-inf", now - SUBMIT_WINDOW_S)
-            pipe.zadd(key, {uuid.uuid4().hex: now})
+            pipe.zadd(key, {token: now})
             pipe.pexpire(key, int(SUBMIT_WINDOW_S * 2000))
             return 0.0
 
         return await self._transaction(decide, key)
+
+    async def _restamp(self, token: str) -> None:
+        key = self._keys.permits
+        now = await self._guard(self._now(self._redis))
+        await self._guard(self._redis.zadd(key, {token: now}))
 
     async def _view(self) -> View:
         state = await self._guard(self._read(self._redis))

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import math
 import random
+import uuid
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -219,8 +220,13 @@ class SharedQuota(QuotaStore):
         """Delete the holder's lease and request, if any."""
 
     @abstractmethod
-    async def _try_permit(self) -> float:
-        """Count one submit and return 0 if it fits the window; else the seconds to wait."""
+    async def _try_permit(self, token: str) -> float:
+        """Count one submit as ``token`` and return 0 if it fits the window; else the
+        seconds to wait."""
+
+    @abstractmethod
+    async def _restamp(self, token: str) -> None:
+        """Count the submit of ``token`` from now on (again, if it left the window)."""
 
     @abstractmethod
     async def _view(self) -> View:
@@ -252,9 +258,15 @@ class SharedQuota(QuotaStore):
         await self._drop(holder)
         self._wake()
 
-    async def submit_permit(self) -> None:
-        while (wait := await self._try_permit()) > 0:
+    async def submit_permit(self) -> str:
+        token = uuid.uuid4().hex
+        while (wait := await self._try_permit(token)) > 0:
             await self.clock.sleep(wait)
+        return token
+
+    async def submit_sent(self, permit: object) -> None:
+        if isinstance(permit, str):
+            await self._restamp(permit)
 
     async def status(self, holder: Holder | None = None) -> QueueStatus:
         view = await self._view()

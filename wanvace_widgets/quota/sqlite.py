@@ -64,7 +64,8 @@ _SCHEMA = (
     " PRIMARY KEY (scope, job_id))",
     "CREATE TABLE IF NOT EXISTS served (scope TEXT NOT NULL, user TEXT NOT NULL,"
     " at REAL NOT NULL, PRIMARY KEY (scope, user))",
-    "CREATE TABLE IF NOT EXISTS permits (scope TEXT NOT NULL, at REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS permits (scope TEXT NOT NULL, token TEXT NOT NULL,"
+    " at REAL NOT NULL)",
     "CREATE INDEX IF NOT EXISTS permits_by_time ON permits (scope, at)",
     "CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, day TEXT NOT NULL,"
     " user TEXT NOT NULL, usd REAL NOT NULL, PRIMARY KEY (scope, day, user))",
@@ -269,7 +270,7 @@ class SqliteQuota(SharedQuota):
 
         await self._run(step)
 
-    async def _try_permit(self) -> float:
+    async def _try_permit(self, token: str) -> float:
         now = self.clock.now()
 
         def step(conn: sqlite3.Connection) -> float:
@@ -283,11 +284,20 @@ class SqliteQuota(SharedQuota):
                 )
             ]
             if len(times) < self.submits_per_second:
-                conn.execute("INSERT INTO permits VALUES (?, ?)", (self.scope, now))
+                conn.execute("INSERT INTO permits VALUES (?, ?, ?)", (self.scope, token, now))
                 return 0.0
             return max(1e-3, times[-self.submits_per_second] + SUBMIT_WINDOW_S - now)
 
         return await self._run(step)
+
+    async def _restamp(self, token: str) -> None:
+        now = self.clock.now()
+
+        def step(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM permits WHERE scope=? AND token=?", (self.scope, token))
+            conn.execute("INSERT INTO permits VALUES (?, ?, ?)", (self.scope, token, now))
+
+        await self._run(step)
 
     async def _view(self) -> View:
         now = self.clock.now()
