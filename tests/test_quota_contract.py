@@ -269,6 +269,21 @@ async def test_daily_budget_is_atomic_per_user(stores, kind):
     assert await quota.try_spend("alice", 0.5, 1.0)
 
 
+@pytest.mark.parametrize("kind", SHARED)
+async def test_a_refund_gives_budget_back_but_never_below_zero(stores, kind):
+    """The scheduler records a job's price before its submit and gives back what was not
+    billed, as a negative amount."""
+    quota = stores(kind)
+    assert await quota.try_spend("alice", 0.7, 1.0)
+    assert not await quota.try_spend("alice", 0.7, 1.0)
+    assert await quota.try_spend("alice", -0.7, None)  # the submit failed: refunded
+    assert await quota.try_spend("alice", 0.7, 1.0)
+    stores.clock.advance(24 * 3600)  # refunded the next day: nothing to give back today
+    assert await quota.try_spend("alice", -0.7, None)
+    assert await quota.spent_today("alice") == 0
+    assert await quota.try_spend("alice", 1.0, 1.0)
+
+
 @pytest.mark.parametrize("kind", STORES)
 async def test_concurrent_spends_never_pass_the_budget(stores, kind):
     kernels = [stores(kind) for _ in range(1 if kind == "local" else 4)]

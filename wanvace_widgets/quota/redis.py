@@ -48,6 +48,7 @@ from .shared import (
     parse_usd,
     plan_dispatch,
     sort_out,
+    spent_after,
 )
 
 __all__ = ["RedisQuota"]
@@ -302,7 +303,7 @@ class RedisQuota(SharedQuota):
             pipe.multi()
             if daily_limit_usd is not None and spent + usd > daily_limit_usd + 1e-9:
                 return False
-            pipe.hset(key, user, repr(spent + usd))
+            pipe.hset(key, user, repr(spent_after(spent, usd)))
             pipe.expire(key, SPEND_KEPT_S)
             return True
 

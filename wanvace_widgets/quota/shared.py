@@ -41,6 +41,7 @@ __all__ = [
     "parse_usd",
     "plan_dispatch",
     "sort_out",
+    "spent_after",
 ]
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,12 @@ def parse_usd(value: object, where: str) -> float:
             "budgets cannot be checked until it is deleted"
         )
     return amount
+
+
+def spent_after(spent: float, usd: float) -> float:
+    """The day's spending after recording ``usd``; a refund (``usd`` < 0) of more than was
+    recorded today (it was charged yesterday) leaves it at zero, never below."""
+    return max(0.0, spent + usd)
 
 
 def plan_dispatch(

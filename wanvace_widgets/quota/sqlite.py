@@ -46,6 +46,7 @@ from .shared import (
     parse_usd,
     plan_dispatch,
     sort_out,
+    spent_after,
 )
 
 __all__ = ["SCHEMA_VERSION", "SqliteQuota"]
@@ -327,7 +328,7 @@ class SqliteQuota(SharedQuota):
                 return False
             conn.execute(
                 "INSERT OR REPLACE INTO spend VALUES (?, ?, ?, ?)",
-                (self.scope, day, user, spent + usd),
+                (self.scope, day, user, spent_after(spent, usd)),
             )
             return True
 
