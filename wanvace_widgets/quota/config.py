@@ -66,7 +66,10 @@ def quota_store_from_environment(
     **limits: float,
 ) -> QuotaStore:
     """The store for ``model``'s quota under ``api_key``'s account: ``url`` if given,
-    else ``WANVACE_QUOTA_URL`` (see the module doc). The key is only fingerprinted."""
+    else ``WANVACE_QUOTA_URL`` (see the module doc). The key is only fingerprinted.
+
+    ``clock`` is the client's, for the stores of one machine; Redis keeps time by its
+    server's clock, which every machine of a team shares."""
     url = (os.environ.get(ENV_URL, "") if url is None else url).strip()
     scheme = url.partition(":")[0].lower() if ":" in url else url.lower()
     if scheme == "memory":
@@ -75,7 +78,7 @@ def quota_store_from_environment(
     if scheme in ("", "sqlite"):
         return SqliteQuota(_sqlite_path(url), scope=scope, clock=clock, **limits)
     if scheme in REDIS_SCHEMES:
-        return _redis_store(url, scope=scope, clock=clock, **limits)
+        return _redis_store(url, scope=scope, **limits)
     raise ConfigurationError(
         f"{ENV_URL}={redact_url(url)!r} is not a quota store: use redis://host:port/db "
         "(a team), sqlite:///path/to/file (this machine), memory: (this kernel), or leave "
