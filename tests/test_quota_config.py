@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from wanvace_widgets.clock import ManualClock
 from wanvace_widgets.errors import ConfigurationError
 from wanvace_widgets.quota import (
     LocalQuota,
@@ -52,10 +53,11 @@ def test_each_url_selects_its_store(monkeypatch, tmp_path):
     assert isinstance(quota, SqliteQuota) and quota.path == tmp_path / "team" / "q.sqlite3"
     assert quota.lease_ttl_s == 7
     monkeypatch.setenv("WANVACE_QUOTA_URL", "redis://127.0.0.1:1/3")
-    quota = store()  # connects on first use only
+    quota = store(clock=ManualClock())  # connects on first use only
     assert isinstance(quota, RedisQuota) and repr(quota).startswith(
         "RedisQuota(redis 127.0.0.1:1/3"
     )
+    assert quota._server_time  # a team's machines share the server's clock, not the client's
     assert isinstance(store("memory:"), LocalQuota)  # an argument wins over the environment
 
 
