@@ -206,24 +206,27 @@ async def test_release_is_idempotent_and_withdraws_a_request(stores, kind):
     assert (await quota.status()).running == ()
 
 
+async def still_waiting(awaitable):
+    """Start ``awaitable`` and check that it waits (the clock has not moved)."""
+    waiter = asyncio.ensure_future(awaitable)
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    return waiter
+
+
 @pytest.mark.parametrize("kind", STORES)
 async def test_submit_permits_keep_two_per_second(stores, kind):
-    quota = stores(kind)
-    clock = stores.clock
+    quota, clock = stores(kind), stores.clock
     await quota.submit_permit()
     await quota.submit_permit()
-    third = asyncio.ensure_future(quota.submit_permit())
-    await asyncio.sleep(0.05)
-    assert not third.done()
+    third = await still_waiting(quota.submit_permit())
     clock.advance(0.5)
     await asyncio.sleep(0.05)
     assert not third.done()
     clock.advance(0.9)
     await asyncio.wait_for(third, 5)
     await asyncio.wait_for(quota.submit_permit(), 5)  # only the third is within the window
-    fifth = asyncio.ensure_future(quota.submit_permit())
-    await asyncio.sleep(0.05)
-    assert not fifth.done()
+    fifth = await still_waiting(quota.submit_permit())
     clock.advance(1.5)
     await asyncio.wait_for(fifth, 5)
 
@@ -239,17 +242,13 @@ async def test_a_submit_counts_from_its_answer(stores, kind):
     for permit in (first, second):  # answered only now: they count until 1.0 + 1.25
         await quota.submit_sent(permit)
     clock.advance(0.5)
-    third = asyncio.ensure_future(quota.submit_permit())
-    await asyncio.sleep(0.05)
-    assert not third.done()
+    third = await still_waiting(quota.submit_permit())
     clock.advance(0.8)
     late = await asyncio.wait_for(third, 5)
     clock.advance(3.0)
     await quota.submit_permit()
     await quota.submit_sent(late)  # its permit left the window long ago; it is counted again
-    fifth = asyncio.ensure_future(quota.submit_permit())
-    await asyncio.sleep(0.05)
-    assert not fifth.done()
+    fifth = await still_waiting(quota.submit_permit())
     clock.advance(1.3)
     await asyncio.wait_for(fifth, 5)
 
