@@ -56,7 +56,9 @@ async def one_run(url: str, key: str, kernels: int, jobs: int, pending: float, r
         for worker in workers:
             await worker.finish(timeout=60 + 4 * kernels * jobs * (pending + running))
         tasks = list(emulator.emulator.tasks.tasks.values())
-    assert len(tasks) == kernels * jobs, [(e["event"], e.get("status")) for w in workers for e in w.events]
+    assert len(tasks) == kernels * jobs, [
+        (e["event"], e.get("status")) for w in workers for e in w.events
+    ]
     span = max(t.ended_at for t in tasks) - min(t.submitted_at for t in tasks)
     answers = [e["status"] for w in workers for e in w.of("submitted") + w.of("polled")]
     return span, answers.count(429)
