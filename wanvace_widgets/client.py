@@ -26,8 +26,10 @@ from .api import DashScopeAPI
 from .blocking import run_blocking
 from .clock import Clock, SystemClock
 from .config import Deadlines, default_home, default_user, find_api_key
+from .durations import Durations
 from .errors import ConfigurationError
 from .journal import Journal
+from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, QuotaPolicy, RetryPolicy
 from .quota import LocalQuota, QuotaStore
 from .regions import resolve_endpoint
@@ -65,6 +67,9 @@ _RESTORED = {
 class VaceClient:
     """The shared asyncio client. See the module docstring for what it guarantees.
 
+    ``poll`` says when to query a task's status: by default a :class:`PollPlan`, which learns
+    how long each kind of job takes (from the journal and this session) and polls densely
+    only around its usual end; a :class:`PollPolicy` polls on a fixed schedule instead.
     ``quota`` sets the account's limits for the default in-process ``quota_store``; give a
     shared store to share them with other kernels. ``price_per_second`` (USD) defaults to
     the model's list price; ``daily_budget_usd`` refuses a submit that would pass it.
@@ -77,7 +82,7 @@ class VaceClient:
         region: str | None = "intl",
         base_url: str | None = None,
         model: str | None = None,
-        poll: PollPolicy | None = None,
+        poll: PollPlan | PollPolicy | None = None,
         retry: RetryPolicy | None = None,
         quota: QuotaPolicy | None = None,
         quota_store: QuotaStore | None = None,
@@ -122,7 +127,11 @@ class VaceClient:
             self._api,
             quota=store,
             pacer=QueryPacer(self.quota.queries_per_second, self.clock),
-            poll=poll or PollPolicy(),
+            poll=poll if isinstance(poll, PollPolicy) else None,
+            plan=poll if isinstance(poll, PollPlan) else self._default_plan(),
+            durations=Durations(
+                self.journal.entries if self.journal is not None else None, host=self.endpoint.host
+            ),
             retry=retry or RetryPolicy(),
             deadlines=deadlines or Deadlines(),
             clock=self.clock,
@@ -145,8 +154,8 @@ class VaceClient:
         return self._scheduler.tasks
 
     @property
-    def poll(self) -> PollPolicy:
-        return self._scheduler.poll
+    def poll(self) -> PollPlan | PollPolicy:
+        return self._scheduler.poll or self._scheduler.plan
 
     @property
     def quota_store(self) -> QuotaStore:
@@ -169,6 +178,11 @@ class VaceClient:
 
     def __repr__(self) -> str:
         return f"VaceClient(region={self.region!r}, host={self.host!r}, model={self.model!r})"
+
+    def _default_plan(self) -> PollPlan:
+        """The reference's 5–10 minutes until history says better; the emulator's tasks take
+        seconds, so for it, no guess at all."""
+        return PollPlan(prior=None) if self.is_emulator else PollPlan()
 
     def _key(self) -> str:
         key = find_api_key(self.__key)
