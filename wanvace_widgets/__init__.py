@@ -32,6 +32,7 @@ from .errors import (
     ValidationError,
     WaitTimeoutError,
 )
+from .poll_plan import PollPlan
 from .polling import PollPolicy, QuotaPolicy, RetryPolicy
 from .regions import Endpoint, resolve_endpoint
 from .requests import (
@@ -76,6 +77,7 @@ __all__ = [
     "MediaInput",
     "NotFoundError",
     "PermissionDeniedError",
+    "PollPlan",
     "PollPolicy",
     "QuotaError",
     "QuotaPolicy",

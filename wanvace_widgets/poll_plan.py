@@ -28,11 +28,11 @@ and the time: it is tested on a manual clock. ``PollPolicy`` remains for a fixed
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 
 from . import lifecycle as s
 from .durations import FIVE_TO_TEN_MINUTES, Durations, Spread, server_seconds_between
+from .polling import jittered
 from .tasks import TaskSnapshot
 
 __all__ = ["EndWindow", "PollPlan"]
@@ -105,8 +105,7 @@ class PollPlan:
             base = gap
         else:
             base = min(self.tail_gap, gap + self.tail_growth * (now - window.high))
-        rand = random.random() if rand is None else rand
-        return base * (1 + self.jitter * (2 * rand - 1))
+        return jittered(base, self.jitter, rand)
 
     def window_gap(self, window: EndWindow) -> float:
         """The gap between queries inside the window: its width relative to the job's
