@@ -227,6 +227,25 @@ async def test_the_pacer_spaces_the_queries_of_tasks_asking_at_once():
     assert all(b - a == pytest.approx(0.1) for a, b in zip(served, served[1:], strict=False))
 
 
+async def test_a_stalled_loop_does_not_release_the_queries_it_held_back_at_once():
+    clock = ManualClock()
+    pacer = QueryPacer(10.0, clock)
+    served = []
+
+    async def query() -> None:
+        await pacer.turn()
+        served.append(clock.now())
+
+    jobs = [asyncio.ensure_future(query()) for _ in range(30)]
+    await asyncio.sleep(0)
+    clock.advance(2.0)  # the loop was busy for 2 s: 20 reserved places are past
+    for _ in range(400):
+        await asyncio.sleep(0)
+        clock.advance(0.01)
+    assert all(job.done() for job in jobs)
+    assert min(b - a for a, b in zip(served, served[1:], strict=False)) >= 0.1 - 1e-6
+
+
 TIMED_HOST = "dashscope.timed"
 RESULTS = "https://results.timed"
 _SERVER_ZONE = timezone(timedelta(hours=8))

@@ -77,12 +77,18 @@ class QuotaPolicy:
 
 class QueryPacer:
     """Spaces the status queries of every task of one client: at most ``rate`` a second,
-    one at a time, so a hundred tasks never send a burst of GETs at the same instant."""
+    one at a time, so a hundred tasks never send a burst of GETs at the same instant.
+
+    Each query reserves the next free place, first come first served; with N tasks asking
+    at once, the last waits N / ``rate`` seconds. A loop that stalls (a long cell, a busy
+    machine) wakes several reserved places at once: they still leave ``1 / rate`` apart.
+    """
 
     def __init__(self, rate: float, clock: Clock):
         self.interval = 1.0 / rate
         self.clock = clock
         self._next = 0.0
+        self._released = float("-inf")
 
     async def turn(self) -> None:
         """Wait for this query's place in the schedule."""
@@ -91,6 +97,9 @@ class QueryPacer:
         self._next = slot + self.interval
         if slot > now:
             await self.clock.sleep(slot - now)
+        while (early := self._released + self.interval - self.clock.now()) > 0:
+            await self.clock.sleep(early)
+        self._released = self.clock.now()
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
