@@ -308,9 +308,11 @@ class QueryLog(httpx.AsyncHTTPTransport):
         return max((bisect.bisect_left(times, t + 1.0) - i for i, t in enumerate(times)), default=0)
 
 
-async def detection_round(server, clients: dict, requests: list, per_kind: int) -> dict:
+async def detection_round(
+    server, clients: dict, requests: list, per_kind: int, every: float
+) -> dict:
     """Submit ``per_kind`` jobs of each kind through each of our clients and once more for the
-    SDK (the same body, POSTed), interleaved; follow them all at once. When each client saw
+    SDK (the same body, POSTed), one such set ``every`` seconds; follow them all. When each client saw
     each task end: {client: {task id: time}}."""
     dashscope, _, aio = sdk()
     from dashscope.api_entities.aio_session import close_shared_aio_session
@@ -347,6 +349,7 @@ async def detection_round(server, clients: dict, requests: list, per_kind: int) 
             answer = await http.post(contract.SUBMIT_PATH, json=body)
             task_id = answer.raise_for_status().json()["output"]["task_id"]
             sdk_waits.append(asyncio.ensure_future(sdk_wait(task_id)))
+            await asyncio.sleep(every)
         await asyncio.gather(*(t.wait(900) for t in ours), *sdk_waits)
     for client in clients.values():
         await client.aclose()
@@ -367,7 +370,9 @@ def spread_cell(values: list[float], unit: str = "", digits: int = 2) -> str:
     return f"{middle:.{digits}f}{unit} ({min(values):.{digits}f}–{max(values):.{digits}f})"
 
 
-def bench_detection(server, runs: int, per_kind: int, scale: float, tmp) -> list[str]:
+def bench_detection(
+    server, runs: int, per_kind: int, scale: float, tmp, every: float = 1.0
+) -> list[str]:
     """Both clients follow jobs whose running times are drawn from the emulator's realistic
     profile (by function and output size, ±5%), scaled down by ``scale``: neither client's
     polling grid sets when a job ends. Our client runs twice in each run: *cold*, with an
@@ -402,7 +407,7 @@ def bench_detection(server, runs: int, per_kind: int, scale: float, tmp) -> list
             )
             for name in ("warm", "cold")
         }
-        seen = asyncio.run(detection_round(server, clients, requests, per_kind))
+        seen = asyncio.run(detection_round(server, clients, requests, per_kind, every))
         followed += [task_id for times in seen.values() for task_id in times]
         _, sdk_gets = detection_run(server, seen["sdk"])
         for name in ("warm", "cold", "sdk"):
@@ -438,14 +443,15 @@ def bench_detection(server, runs: int, per_kind: int, scale: float, tmp) -> list
         "",
         f"Time from the emulator's end_time to the client seeing SUCCEEDED, and status GETs per "
         f"task. Each run submits {per_kind} jobs of each of {kinds} kinds (outpainting at three "
-        "output sizes and repainting, of one small uploaded clip) per client, all followed at "
-        "once; their running times are drawn from the emulator's realistic profile "
+        "output sizes and repainting, of one small uploaded clip) per client, one job a "
+        f"client every {every:g} s, all followed at once; their running times are drawn from the emulator's realistic profile "
         "(`wanvace_widgets/emulator/timing.py`: 5–10 minutes by function and output size, "
         f"±5% within a kind, a new seed per run). **Every time is scaled by 1/{1 / scale:.0f}** "
         f"to keep the benchmark short: jobs run {shortest:.0f}–{longest:.0f} s after a "
         f"{config.pending_s:.1f} s queue, and our "
-        "cold client's prior (5–10 minutes) is scaled alike; the plan's own gaps (1.6 s dense, "
-        "5 s after the window, 30 s at most before it) are not. Ours: the default `PollPlan`, "
+        "cold client's prior (5–10 minutes) is scaled alike; the plan's own gaps "
+        f"({plan.dense_gap:g} s dense, {plan.tail_gap:g} s after the window, {plan.max_gap:g} s "
+        "at most before it) are not. Ours: the default `PollPlan`, "
         "warm (its journal keeps the earlier runs' jobs; the first run only builds it) and "
         "cold (an empty journal: it learns from the jobs that end during the run). The SDK: "
         "the same body POSTed, then `AioVideoSynthesis.wait` (1 s, doubling every 3 queries, "
@@ -679,7 +685,7 @@ def main(argv=None) -> int:
             lines += bench_batch(server, 4 if tiny else 20, 1.0 if tiny else 3.0, tmp)
         if 3 in only:
             runs, per_kind, scale = (2, 1, 1 / 60) if tiny else (4, 6, 1 / 8)
-            lines += bench_detection(server, runs, per_kind, scale, tmp)
+            lines += bench_detection(server, runs, per_kind, scale, tmp, 0.2 if tiny else 1.0)
         if 4 in only:
             lines += bench_transfers(5 if tiny else 50, tmp)
         if 5 in only:

@@ -349,7 +349,7 @@ async def test_the_client_learns_a_kind_in_session_and_then_watches_its_end_clos
     tmp_path, media
 ):
     clock = LoopClock()
-    server = TimedServer(clock, media["source"].read_bytes(), running=[400, 404, 398, 402])
+    server = TimedServer(clock, media["source"].read_bytes(), running=[400, 404, 398, 402, 401, 403])
     client = timed_client(server, tmp_path)
     first = await client.submit(outpaint(1))
     first_seen = seen_ending(first, clock)
@@ -364,13 +364,14 @@ async def test_the_client_learns_a_kind_in_session_and_then_watches_its_end_clos
     await asyncio.sleep(5)
     assert second.expected_end_at == pytest.approx(server.tasks[second.task_id][0] + 402, abs=2)
     await second.wait(3600)
-    await (await client.submit(outpaint(3))).wait(3600)
+    for i in (3, 4, 5):
+        await (await client.submit(outpaint(i))).wait(3600)
 
-    fourth = await client.submit(outpaint(4))
-    fourth_seen = seen_ending(fourth, clock)
-    await fourth.wait(3600)
-    assert fourth_seen["at"] - server.ended(fourth.task_id) <= PLAN.dense_gap * UP + 0.2
-    assert server.queries_of(fourth.task_id) <= 0.5 * sdk_query_count(404)
+    sixth = await client.submit(outpaint(6))  # five jobs of history: a tight window
+    sixth_seen = seen_ending(sixth, clock)
+    await sixth.wait(3600)
+    assert sixth_seen["at"] - server.ended(sixth.task_id) <= PLAN.dense_gap * UP + 0.2
+    assert server.queries_of(sixth.task_id) <= 0.5 * sdk_query_count(405)
     assert server.throttled == 0
     await client.aclose()
 

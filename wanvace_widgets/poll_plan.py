@@ -10,8 +10,8 @@ submit. Then:
 * **before the window** each wait is ``approach`` (80%) of the time left to it, at most
   ``max_gap`` (30 s, so an early failure is still seen within half a minute);
 * **in the window** queries come every ``gap_per_width`` × the window's width relative to
-  the job's duration, between ``dense_gap`` (1.6 s) and ``tail_gap`` (5 s): a kind with a
-  tight history is watched every 1.6 s, a guess as wide as "5–10 minutes" every ~4 s;
+  the job's duration, between ``dense_gap`` (1.4 s) and ``tail_gap`` (5 s): a kind with a
+  tight history is watched every 1.4 s, a guess as wide as "5–10 minutes" every ~4 s;
 * **after the window** (the job runs late) the gap grows by ``tail_growth`` s per second
   late, up to ``tail_gap``: the end is still seen within 5 s, however late it comes.
 
@@ -65,7 +65,7 @@ class PollPlan:
     """
 
     prior: Spread | None = FIVE_TO_TEN_MINUTES
-    dense_gap: float = 1.6
+    dense_gap: float = 1.4
     gap_per_width: float = 5.0
     tail_gap: float = 5.0
     tail_growth: float = 0.1
