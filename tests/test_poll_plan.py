@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 import pytest
@@ -205,6 +206,20 @@ def test_a_job_with_history_costs_at_most_half_the_sdks_queries(running):
         assert len(times) <= 0.5 * sdk_query_count(QUEUED + running * 1.02)
 
 
+def test_the_lifecycle_doc_states_the_plans_numbers():
+    doc = (Path(__file__).parents[1] / "docs" / "lifecycle.md").read_text()
+    section = " ".join(doc.split("## When we ask")[1].split("\n## ")[0].split())
+    for said in (
+        f"every {PLAN.dense_gap:g} s when",
+        f"at most {PLAN.max_gap:g} s",
+        f"{PLAN.approach:.0%} of the time left",
+        f"up to {PLAN.tail_gap:g} s",
+        f"{PLAN.tail_growth:g} s per second late",
+        f"at most {wv.QuotaPolicy().queries_per_second:g} a second",
+    ):
+        assert said in section, said
+
+
 # -- one query budget for every task of a client --------------------------------------------
 
 
@@ -349,7 +364,9 @@ async def test_the_client_learns_a_kind_in_session_and_then_watches_its_end_clos
     tmp_path, media
 ):
     clock = LoopClock()
-    server = TimedServer(clock, media["source"].read_bytes(), running=[400, 404, 398, 402, 401, 403])
+    server = TimedServer(
+        clock, media["source"].read_bytes(), running=[400, 404, 398, 402, 401, 403]
+    )
     client = timed_client(server, tmp_path)
     first = await client.submit(outpaint(1))
     first_seen = seen_ending(first, clock)
