@@ -9,6 +9,7 @@ times, to check what the plan promises once the scheduler and the query pacer ca
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -157,6 +158,15 @@ def test_with_no_prior_and_no_history_the_plan_backs_off_from_the_dense_gap():
 def test_a_task_attached_without_its_submit_time_is_timed_from_when_following_began():
     window = PLAN.window(snapshot(submitted_at=None), history(400), T0)
     assert window == EndWindow.unknown(T0 - 1)
+
+
+@pytest.mark.parametrize("submitted", [float("nan"), float("inf"), float("-inf"), 0.0, 1e15])
+def test_absurd_clock_times_from_a_journal_still_give_a_bounded_wait(submitted):
+    for state in (snapshot(submitted_at=submitted), snapshot("PENDING", submitted_at=submitted)):
+        window = PLAN.window(state, history(400), T0)
+        wait = PLAN.delay(window, T0)
+        assert 0 < wait <= PLAN.max_gap * UP
+        assert not window.from_history or math.isfinite(window.expected)
 
 
 def test_a_running_job_is_timed_from_the_servers_own_start():

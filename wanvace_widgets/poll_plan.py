@@ -28,6 +28,7 @@ and the time: it is tested on a manual clock. ``PollPolicy`` remains for a fixed
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from . import lifecycle as s
@@ -79,7 +80,7 @@ class PollPlan:
     def window(self, state: TaskSnapshot, durations: Durations, now: float) -> EndWindow:
         """The end window of a followed task, from its state, the history and the time."""
         submitted = state.submitted_at
-        if submitted is None:
+        if submitted is None or not math.isfinite(submitted):  # a journal may hold anything
             return EndWindow.unknown(state.created_at)
         running = durations.running(state.function, state.request) or self.prior
         started = _started_at(state)
