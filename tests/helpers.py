@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
 
 from wanvace_widgets.client import VaceClient
@@ -11,6 +13,42 @@ SUBMIT = "/api/v1/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer test-key", "X-DashScope-Async": "enable"}
 FAST_POLL = PollPolicy(first_delay=0.02, factor=1.5, max_delay=0.05, jitter=0.0)
 FAST_RETRY = RetryPolicy(base=0.001, max_delay=0.005)
+#: the host whose history the duration tests write
+HISTORY_HOST = "dashscope-intl.aliyuncs.com"
+_SERVER_T0 = datetime(2026, 11, 25, 18, 0, 0)  # the server's zone (UTC+8), not ours
+
+
+def server_text(seconds: float) -> str:
+    """A server time text (no zone, milliseconds), ``seconds`` after a fixed moment."""
+    return (_SERVER_T0 + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def finished(
+    task_id: str,
+    /,
+    running: float,
+    queued: float = 20.0,
+    function: str = "video_outpainting",
+    request: object = None,
+    **changes: object,
+) -> dict:
+    """A journal entry of a job that SUCCEEDED after ``queued`` + ``running`` seconds; the
+    request defaults to outpainting one remote source."""
+    entry = {
+        "job_id": "job-" + task_id,
+        "task_id": task_id,
+        "status": "SUCCEEDED",
+        "function": function,
+        "request": request
+        if request is not None
+        else {"function": function, "video": "https://media.example/source.mp4"},
+        "host": HISTORY_HOST,
+        "created_at": 0.0,
+        "submit_time": server_text(0),
+        "scheduled_time": server_text(queued),
+        "end_time": server_text(queued + running),
+    }
+    return {**entry, **changes}
 
 
 def make_client(app, tmp_path, **options) -> VaceClient:

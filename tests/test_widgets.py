@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import httpx
 import ipywidgets as W
 import pytest
 
 import wanvace_widgets as wv
-from tests.helpers import make_client
+from tests.helpers import finished, make_client
 from wanvace_widgets.emulator import EmulatorConfig, create_app
+from wanvace_widgets.journal import Journal
 from wanvace_widgets.widgets.player import EMBED_LIMIT, display_path
 
 SECRET = "sk-widget-secret-9876543210"
@@ -149,6 +151,33 @@ async def test_cancel_while_pending_and_stop_watching_while_running(tmp_path, me
     action.click()
     assert not widget.task.watching and "not watched" in widget._status.value
     await client.aclose()
+
+
+async def test_the_status_line_says_when_jobs_like_this_usually_end(tmp_path, media):
+    app = create_app(EmulatorConfig(pending_s=0.2, running_s=60))
+    request = wv.VideoOutpainting(prompt="wide", video=media["source"])
+    journal = Journal(tmp_path / "journal.sqlite3")
+    earlier = finished("earlier", 40.0, queued=0.2, request=request.summary())
+    journal.record({**earlier, "host": "emulator.local"})
+    client = make_client(app, tmp_path, journal=journal)
+    widget = wv.VideoOutpaintingWidget(client=client, request=request)
+    widget.submit()
+    await until(lambda: widget.status == "RUNNING" and "usually ends in" in widget._status.value)
+    seconds = int(re.search(r"usually ends in about (\d+) s", widget._status.value)[1])
+    assert 30 <= seconds <= 40  # what this kind of job took before, less the time gone
+    assert "5–10 minutes" not in widget._status.value
+    widget.task.stop_watching()
+
+    cold = make_client(app, tmp_path / "cold")  # no history: the reference's words
+    widget = wv.VideoOutpaintingWidget(client=cold, request=request)
+    widget.submit()
+    await until(
+        lambda: widget.status == "RUNNING" and "usually 5–10 minutes" in widget._status.value
+    )
+    assert "usually ends in" not in widget._status.value
+    widget.task.stop_watching()
+    await client.aclose()
+    await cold.aclose()
 
 
 async def test_studio_history_and_result_as_input(emulated, requests_by_function):

@@ -29,6 +29,7 @@ _MODULES = {
         "TaskError", "TaskFailedError", "TaskUnknownError", "UploadError", "VaceError",
         "ValidationError", "WaitTimeoutError",
     ),
+    ".poll_plan": ("PollPlan",),
     ".polling": ("PollPolicy", "QuotaPolicy", "RetryPolicy"),
     ".regions": ("Endpoint", "resolve_endpoint"),
     ".requests": (
@@ -97,6 +98,7 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
+    from .poll_plan import PollPlan
     from .polling import PollPolicy, QuotaPolicy, RetryPolicy
     from .regions import Endpoint, resolve_endpoint
     from .requests import (

@@ -34,7 +34,7 @@ _STATUS_TEXT = {
     "UPLOADING": "Uploading local files",
     "SUBMITTING": "Submitting",
     c.PENDING: "PENDING: queued on the server",
-    c.RUNNING: "RUNNING: generating (usually 5–10 minutes)",
+    c.RUNNING: "RUNNING: generating",
     c.SUCCEEDED: "SUCCEEDED",
     c.FAILED: "FAILED",
     c.CANCELED: "CANCELED",
@@ -380,7 +380,7 @@ class VaceWidget(W.VBox):
         color = _COLORS.get(snapshot.status, "#1a4f8b")
         parts = [f"<b style='color:{color}'>{html.escape(text)}</b>"]
         if self.task is not None:
-            parts.append(f"{self.task.elapsed_s:.0f} s")
+            parts += [f"{self.task.elapsed_s:.0f} s", *_usual_end(self.task, snapshot.status)]
         if snapshot.task_id:
             parts.append(f"task <code>{html.escape(snapshot.task_id)}</code>")
         if snapshot.request_id:
@@ -448,6 +448,14 @@ def _show(widget: W.Widget, visible: bool) -> None:
 
 def _error_span(text: str) -> str:
     return f"<span class='wanvace-error' style='color:#b00020'>{html.escape(text)}</span>"
+
+
+def _usual_end(task: Task, status: str) -> list[str]:
+    """When jobs like this one usually end: from their history, else the reference's words."""
+    ends_in = task.expected_in_s
+    if ends_in is not None:
+        return [f"usually ends in about {ends_in:.0f} s" if ends_in >= 1 else "usually ends now"]
+    return ["usually 5–10 minutes"] if status == c.RUNNING else []
 
 
 def _error_html(error: VaceError) -> str:
