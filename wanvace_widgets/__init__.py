@@ -36,8 +36,9 @@ _MODULES = {
     ),
     ".tasks": ("Task", "TaskSnapshot"),
     ".widgets": (
-        "ImageReferenceWidget", "MaskPainter", "VaceStudio", "VaceWidget", "VideoEditWidget",
-        "VideoExtensionWidget", "VideoOutpaintingWidget", "VideoRepaintingWidget",
+        "ImageReferenceWidget", "JobHistory", "MaskPainter", "VaceStudio", "VaceWidget",
+        "VideoEditWidget", "VideoExtensionWidget", "VideoOutpaintingWidget",
+        "VideoRepaintingWidget",
     ),
 }  # fmt: skip
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
@@ -109,6 +110,7 @@ if TYPE_CHECKING:
     from .tasks import Task, TaskSnapshot
     from .widgets import (
         ImageReferenceWidget,
+        JobHistory,
         MaskPainter,
         VaceStudio,
         VaceWidget,
