@@ -97,7 +97,7 @@ async def test_every_job_of_the_session_shows_live_then_finished(
     assert done["path"].endswith(".mp4") and done["cost"] == "$0.30 billed"
     assert 0 < done["elapsed"] < 30  # the server's own run time, not the time since asked
     assert history._list.posters[task.job_id].startswith("data:image/jpeg;base64,")
-    assert history._list.totals == "1 jobs · today: 1, $0.30 billed"
+    assert history._list.totals == "1 job · today: 1, $0.30 billed"
 
 
 async def test_play_shows_the_result_in_the_shared_player(client, media, history_of):

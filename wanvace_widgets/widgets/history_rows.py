@@ -61,11 +61,15 @@ def totals_text(records: Sequence[JobRecord], now: float) -> str:
     todays = [r for r in records if r.created_at is not None and _day(r.created_at) == today]
     billed = sum(r.billed_usd or 0.0 for r in todays)
     live = [r for r in todays if r.live]
-    text = f"{len(records)} jobs · today: {len(todays)}, ${billed:.2f} billed"
+    text = f"{_count(len(records))} · today: {len(todays)}, ${billed:.2f} billed"
     if live:
         coming = sum(r.estimated_usd or 0.0 for r in live)
         text += f", up to ${coming:.2f} more for {len(live)} live"
     return text
+
+
+def _count(jobs: int) -> str:
+    return "1 job" if jobs == 1 else f"{jobs} jobs"
 
 
 def _note(record: JobRecord, now: float) -> str:

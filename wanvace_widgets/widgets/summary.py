@@ -47,7 +47,8 @@ def summary_bundle(title: str, records: Sequence[JobRecord], poster_of: PosterOf
         f"<div><b>{html.escape(title)}</b>: finished jobs (a static copy; run the cell for "
         f"the live widget)</div>{body}</div>"
     )
-    lines = [f"{title}: {len(done)} finished jobs"] + [_row_text(r) for r in shown]
+    count = "1 finished job" if len(done) == 1 else f"{len(done)} finished jobs"
+    lines = [f"{title}: {count}"] + [_row_text(r) for r in shown]
     return {"text/html": page, "text/plain": "\n".join(lines)}
 
 
@@ -96,7 +97,7 @@ def _row_html(record: JobRecord, poster: bytes | None) -> str:
         else ""
     )
     error = f"<br><i>{html.escape(record.error)}</i>" if record.error else ""
-    cell = "style='padding:4px 8px 4px 0;vertical-align:top'"
+    cell = "style='padding:4px 8px 4px 0;vertical-align:top;text-align:left'"
     return (
         f"<tr><td {cell}>{image}</td><td {cell}><b>{html.escape(record.status)}</b> · "
         f"{html.escape(function_title(record.function))}<br>{html.escape(prompt)}"

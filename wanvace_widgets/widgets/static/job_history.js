@@ -118,11 +118,14 @@ function render({ model, el }) {
       if (row.note) detail.append(element("span", "wj-note", row.note));
       main.append(detail);
     }
-    const actions = element("div", "wj-actions");
-    for (const action of row.actions) {
-      actions.append(action === "use" ? useSelect(row) : actionButton(row, action));
+    if (row.actions.length) {
+      const actions = element("div", "wj-actions");
+      for (const action of row.actions) {
+        actions.append(action === "use" ? useSelect(row) : actionButton(row, action));
+      }
+      main.append(actions);
     }
-    node.append(poster, main, actions);
+    node.append(poster, main);
     return node;
   }
 
