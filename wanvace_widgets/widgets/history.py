@@ -32,7 +32,7 @@ from .history_rows import job_row, totals_text
 from .job_records import JobRecord, request_code, request_from_summary
 from .player import ResultPlayer
 from .posters import PosterCache, data_url
-from .summary import StaticSummary, summary_bundle
+from .summary import StaticSummary, display_with_copy, summary_bundle
 
 __all__ = ["JobHistory"]
 
@@ -68,7 +68,9 @@ class JobHistory(W.VBox):
 
     Per job: play, use as input (into another function's form, see :meth:`set_targets`),
     load the request into its form (:meth:`set_loader`), copy the request as Python code,
-    resume.
+    resume. ``page_size`` rows are sent at a time; ``posters`` caches the result posters
+    (default: ``posters/`` beside the journal); ``resume=False`` leaves the jobs a restart
+    interrupted alone; ``title`` heads the static copy shown with the widget.
     """
 
     def __init__(
@@ -233,10 +235,7 @@ class JobHistory(W.VBox):
         self._summary.show(self.summary_bundle())
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self._repr_mimebundle_(), raw=True)
-        self.show_summary()
+        display_with_copy(self, self.show_summary)
 
     # -- following -----------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from .functions import (
 )
 from .history import JobHistory
 from .player import display_path
+from .summary import display_with_copy
 
 __all__ = ["VaceStudio"]
 
@@ -103,10 +104,7 @@ class VaceStudio(W.VBox):
 
     def _ipython_display_(self) -> None:
         """The live studio, then the static copy of its finished jobs as its own output."""
-        from IPython.display import display
-
-        display(self._repr_mimebundle_(), raw=True)
-        self.history.show_summary()
+        display_with_copy(self, self.history.show_summary)
 
     # -- tabs ------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from .job_records import JobRecord, function_title
 from .player import display_path
 from .posters import data_url
 
-__all__ = ["SUMMARY_CLASS", "StaticSummary", "summary_bundle"]
+__all__ = ["SUMMARY_CLASS", "StaticSummary", "display_with_copy", "summary_bundle"]
 
 SUMMARY_CLASS = "wanvace-static-summary"
 #: the newest finished jobs the copy shows (a notebook should not grow without bound)
@@ -50,6 +50,15 @@ def summary_bundle(title: str, records: Sequence[JobRecord], poster_of: PosterOf
     count = "1 finished job" if len(done) == 1 else f"{len(done)} finished jobs"
     lines = [f"{title}: {count}"] + [_row_text(r) for r in shown]
     return {"text/html": page, "text/plain": "\n".join(lines)}
+
+
+def display_with_copy(widget: Any, show_copy: Callable[[], None]) -> None:
+    """What ``_ipython_display_`` does: the live widget as one output, then its static
+    copy as another (a reopened notebook shows the second when it cannot show the first)."""
+    from IPython.display import display
+
+    display(widget._repr_mimebundle_(), raw=True)
+    show_copy()
 
 
 class StaticSummary:
