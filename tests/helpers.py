@@ -23,6 +23,7 @@ def make_client(app, tmp_path, **options) -> VaceClient:
     options.setdefault("transport", httpx.ASGITransport(app=app))
     options.setdefault("journal", tmp_path / "journal.sqlite3")
     options.setdefault("results_dir", tmp_path / "results")
+    options.setdefault("quota_store", "memory:")  # an in-process emulator's own quota
     return VaceClient(base_url="http://emulator.local", **options)
 
 

@@ -525,3 +525,29 @@ async def test_a_server_dripping_bytes_over_a_real_socket_cannot_hold_a_submit(t
     await client.aclose()
     server.close()
     await server.wait_closed()
+
+
+async def test_a_queued_task_shows_the_shared_queue(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=0.05, running_s=2.0))
+    client = make_client(app, tmp_path, quota=wv.QuotaPolicy(max_concurrent=1), user="ada")
+    first = client.enqueue(outpaint("one"))
+    second = client.enqueue(outpaint("two"))
+    seen = []
+    second.add_observer(lambda snap: snap.queue and seen.append(snap.queue))
+    await second.wait(60)
+    assert first.status == second.status == "SUCCEEDED"
+    assert seen and seen[0].ahead == 0 and seen[0].running == ("ada",)
+    assert second.queue is None  # cleared once it had its slot
+    await client.aclose()
+
+
+async def test_a_daily_budget_refuses_the_job_that_would_pass_it(fast_app, tmp_path):
+    client = make_client(fast_app, tmp_path, daily_budget_usd=0.6, user="bob")
+    first = await client.submit(outpaint("one"))  # $0.50 at the list price: within $0.60
+    await first.wait(30)
+    second = client.enqueue(outpaint("two"))
+    with pytest.raises(wv.BudgetExceededError, match="daily budget of \\$0.60"):
+        await second.wait(30)
+    assert second.status == "ERROR" and stats(fast_app)["submit"] == 1
+    assert await client.quota_store.spent_today("bob") == pytest.approx(0.3)  # 3 s billed
+    await client.aclose()

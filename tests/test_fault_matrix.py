@@ -49,6 +49,7 @@ def server(media):
 
 def make(server, tmp_path, **options) -> wv.VaceClient:
     options.setdefault("deadlines", Deadlines(follow=2 * 3600))
+    options.setdefault("quota_store", "memory:")
     return wv.VaceClient(
         SECRET,
         base_url="https://dashscope.hostile",

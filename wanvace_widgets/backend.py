@@ -54,6 +54,7 @@ def emulator_client(**client_options: object) -> VaceClient:
         transport=httpx.ASGITransport(app=app),
         backend_label=EMULATOR_LABEL,
         price_per_second=0.0,
+        quota_store="memory:",  # the in-process emulator's quota is its own
         **client_options,
     )
 

@@ -25,11 +25,12 @@ from .answers import is_task_id
 from .api import DashScopeAPI
 from .blocking import run_blocking
 from .clock import Clock, SystemClock
-from .config import Deadlines, default_home, default_user, find_api_key
+from .config import Deadlines, default_home, find_api_key
 from .errors import ConfigurationError
 from .journal import Journal
 from .polling import PollPolicy, QueryPacer, QuotaPolicy, RetryPolicy
-from .quota import LocalQuota, QuotaStore
+from .quota import QuotaStore, quota_store_from_environment, quota_user
+from .quota import daily_budget_usd as daily_budget_usd_from_environment
 from .regions import resolve_endpoint
 from .requests import VaceRequest
 from .scheduler import Scheduler
@@ -65,9 +66,14 @@ _RESTORED = {
 class VaceClient:
     """The shared asyncio client. See the module docstring for what it guarantees.
 
-    ``quota`` sets the account's limits for the default in-process ``quota_store``; give a
-    shared store to share them with other kernels. ``price_per_second`` (USD) defaults to
-    the model's list price; ``daily_budget_usd`` refuses a submit that would pass it.
+    The account's quota (``quota``: 2 live tasks, 2 submits a second) is shared with every
+    kernel using the same ``quota_store``: a store, or its URL (``"memory:"`` this kernel,
+    ``"sqlite:///path"`` this machine, ``"redis://…"`` a team); by default
+    ``WANVACE_QUOTA_URL``, else every kernel of this user on this machine (``docs/team.md``).
+    ``user`` is the fair-share name (default: ``WANVACE_USER``, JupyterHub's user, the
+    login). ``price_per_second`` (USD) defaults to the model's list price;
+    ``daily_budget_usd`` (default: ``WANVACE_DAILY_BUDGET_USD``) refuses a submit that would
+    take the user past it.
     """
 
     def __init__(
@@ -80,7 +86,7 @@ class VaceClient:
         poll: PollPolicy | None = None,
         retry: RetryPolicy | None = None,
         quota: QuotaPolicy | None = None,
-        quota_store: QuotaStore | None = None,
+        quota_store: QuotaStore | str | None = None,
         deadlines: Deadlines | None = None,
         journal: Journal | str | Path | bool | None = None,
         results_dir: str | Path | None = None,
@@ -111,16 +117,14 @@ class VaceClient:
             retry=retry or RetryPolicy(),
             transport=transport,
         )
-        store = quota_store or LocalQuota(
-            clock=self.clock,
-            max_concurrent=self.quota.max_concurrent,
-            submits_per_second=self.quota.submits_per_second,
-        )
+        self._quota_store = quota_store
         if price_per_second is None:
             price_per_second = c.PRICE_PER_SECOND_USD.get(self.endpoint.model)
+        if daily_budget_usd is None:
+            daily_budget_usd = daily_budget_usd_from_environment()
         self._scheduler = Scheduler(
             self._api,
-            quota=store,
+            quota=self._make_quota_store,
             pacer=QueryPacer(self.quota.queries_per_second, self.clock),
             poll=poll or PollPolicy(),
             retry=retry or RetryPolicy(),
@@ -128,7 +132,7 @@ class VaceClient:
             clock=self.clock,
             results_dir=self.results_dir,
             journal=self.journal,
-            user=user or default_user(),
+            user=(lambda: user) if user else quota_user,
             daily_budget_usd=daily_budget_usd,
             price_per_second=price_per_second,
         )
@@ -169,6 +173,18 @@ class VaceClient:
 
     def __repr__(self) -> str:
         return f"VaceClient(region={self.region!r}, host={self.host!r}, model={self.model!r})"
+
+    def _make_quota_store(self) -> QuotaStore:
+        if isinstance(self._quota_store, QuotaStore):
+            return self._quota_store
+        return quota_store_from_environment(
+            model=self.model,
+            api_key=self._key(),
+            url=self._quota_store,
+            clock=self.clock,
+            max_concurrent=self.quota.max_concurrent,
+            submits_per_second=self.quota.submits_per_second,
+        )
 
     def _key(self) -> str:
         key = find_api_key(self.__key)

@@ -7,7 +7,6 @@ has one for its uploads, its submit, each status query and each download.
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +20,8 @@ __all__ = [
     "ENV_HOME",
     "ENV_REGION",
     "ENV_RESULTS",
-    "ENV_USER",
     "Deadlines",
     "default_home",
-    "default_user",
     "find_api_key",
 ]
 
@@ -34,7 +31,6 @@ ENV_HOME = "WANVACE_HOME"
 ENV_BASE_URL = "WANVACE_BASE_URL"
 ENV_REGION = "WANVACE_REGION"
 ENV_RESULTS = "WANVACE_RESULTS"
-ENV_USER = "WANVACE_USER"
 
 
 @dataclass(frozen=True)
@@ -58,18 +54,6 @@ class Deadlines:
 def default_home() -> Path:
     """``WANVACE_HOME``, else ``~/.wanvace``: where the journal and results live."""
     return Path(os.environ.get(ENV_HOME) or Path.home() / ".wanvace")
-
-
-def default_user() -> str:
-    """Who runs the jobs, for fair shares and budgets: ``WANVACE_USER``, else JupyterHub's
-    user name, else the login name."""
-    for name in (ENV_USER, "JUPYTERHUB_USER"):
-        if os.environ.get(name, "").strip():
-            return os.environ[name].strip()
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "user"
 
 
 def find_api_key(explicit: str | None = None) -> str | None:

@@ -7,6 +7,7 @@
     ├── ValidationError (also ValueError)       a request the API would reject; nothing was sent
     ├── UploadError                             a local file could not be put in temporary storage
     ├── BudgetExceededError                     the user's daily budget would be exceeded; not sent
+    ├── QuotaStoreError                         the shared quota store failed; nothing was sent
     ├── InternalError                           a bug of ours in background work; the task is kept
     ├── APIError                                the server answered with an error, or did not answer
     │   ├── APIConnectionError                  no HTTP answer (refused, reset, DNS)
@@ -53,6 +54,7 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaError",
+    "QuotaStoreError",
     "RateLimitError",
     "ServerError",
     "SubmitUnconfirmedError",
@@ -98,6 +100,12 @@ class UploadError(VaceError):
 class BudgetExceededError(VaceError):
     """The user's daily budget (``WANVACE_DAILY_BUDGET_USD``) would be exceeded by this job;
     nothing was sent."""
+
+
+class QuotaStoreError(VaceError):
+    """A shared quota store could not be used (unreachable, damaged, locked). From a job
+    waiting for its slot it means nothing was submitted. The message names the store (never
+    a password) and what to do."""
 
 
 class InternalError(VaceError):

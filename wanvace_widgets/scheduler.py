@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from .errors import (
     BudgetExceededError,
     DownloadError,
     InternalError,
+    QuotaStoreError,
     SubmitUnconfirmedError,
     TaskFailedError,
     TaskUnknownError,
@@ -51,6 +53,8 @@ __all__ = ["Scheduler"]
 
 log = logging.getLogger(__name__)
 
+#: how often a job waiting for a slot refreshes what it shows of the shared queue
+_QUEUE_REFRESH_S = 1.0
 #: backoff while the server cannot be reached stays well inside a quota lease
 _MAX_TROUBLE_DELAY = 30.0
 _DOWNLOAD_ATTEMPTS = 4
@@ -64,7 +68,7 @@ class Scheduler:
         self,
         api: DashScopeAPI,
         *,
-        quota: QuotaStore,
+        quota: Callable[[], QuotaStore],
         pacer: QueryPacer,
         poll: PollPolicy,
         retry: RetryPolicy,
@@ -72,12 +76,12 @@ class Scheduler:
         clock: Clock,
         results_dir: Path,
         journal: Journal | None,
-        user: str,
+        user: Callable[[], str],
         daily_budget_usd: float | None,
         price_per_second: float | None,
     ):
         self.api = api
-        self.quota = quota
+        self._make_quota, self._quota = quota, None
         self.pacer = pacer
         self.poll = poll
         self.retry = retry
@@ -85,7 +89,7 @@ class Scheduler:
         self.clock = clock
         self.results_dir = Path(results_dir)
         self.journal = journal
-        self.user = user
+        self._find_user, self._user = user, None
         self.daily_budget_usd = daily_budget_usd
         self.price_per_second = price_per_second
         #: every task of this client, in the order they were made
@@ -93,6 +97,20 @@ class Scheduler:
         self._jobs: dict[str, asyncio.Task] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._journaled: dict[str, dict[str, Any]] = {}
+
+    @property
+    def quota(self) -> QuotaStore:
+        """The quota store, made on first use (a shared store needs the key's account)."""
+        if self._quota is None:
+            self._quota = self._make_quota()
+        return self._quota
+
+    @property
+    def user(self) -> str:
+        """Whose jobs these are, for fair shares and budgets (found on first use)."""
+        if self._user is None:
+            self._user = self._find_user()
+        return self._user
 
     def describe_backend(self) -> dict[str, Any]:
         """What a journal entry says about where the job went (never the key)."""
@@ -146,9 +164,29 @@ class Scheduler:
             await self._release(holder)
 
     async def _new_job(self, task: Task, holder: Holder) -> None:
-        await self.quota.acquire(holder)
+        try:
+            await self._wait_for_slot(task, holder)
+        except QuotaStoreError as error:
+            self._end(task, s.ERROR, error)
+            return
         if await self._submit(task):
             await self._follow(task, holder, immediately=False)
+
+    async def _wait_for_slot(self, task: Task, holder: Holder) -> None:
+        """Take a slot; while waiting, show the shared queue on the task (refreshed)."""
+        granted = asyncio.ensure_future(self.quota.acquire(holder))
+        try:
+            while not granted.done():
+                await asyncio.wait({granted}, timeout=_QUEUE_REFRESH_S)
+                if not granted.done():
+                    task.apply(queue=await self.quota.status(holder))
+            granted.result()
+        finally:
+            if not granted.done():
+                granted.cancel()
+                await asyncio.gather(granted, return_exceptions=True)
+            if task.queue is not None:
+                task.apply(queue=None)
 
     async def _attached_job(self, task: Task, holder: Holder) -> None:
         await self.quota.adopt(holder)  # it runs on the server: it fills a slot already
@@ -193,8 +231,12 @@ class Scheduler:
             return self._end(task, s.ERROR, error)
         except VaceError as error:
             return self._end(task, s.ERROR, error)
+        try:
+            permit = await self.quota.submit_permit()
+        except QuotaStoreError as error:
+            await self._refund(task)
+            return self._end(task, s.ERROR, error)
         task.apply(status=s.SUBMITTING)
-        await self.quota.submit_permit()
         try:
             answer = await self.api.submit(payload, oss)
         except SubmitUnconfirmedError as error:
@@ -202,12 +244,21 @@ class Scheduler:
         except APIError as error:
             await self._refund(task)
             return self._end(task, s.ERROR, error)
+        finally:
+            await self._count_submit(permit)
         return task.apply(
             task_id=answer.task_id,
             request_id=answer.request_id,
             status=answer.status,
             submitted_at=self.clock.now(),
         )
+
+    async def _count_submit(self, permit: object) -> None:
+        """Tell the store the POST was answered (a shared store counts the submit from then)."""
+        try:
+            await self.quota.submit_sent(permit)
+        except Exception:  # noqa: BLE001 - the count only spaces later submits
+            log.warning("could not count a submit in the quota store", exc_info=True)
 
     async def _charge(self, task: Task) -> None:
         """Record the job's price (5 s of output at most) against the user's day, within the
@@ -538,7 +589,7 @@ class Scheduler:
         if self.journal is None:
             return
         record = task.to_record()
-        meaningful = {k: v for k, v in record.items() if k != "problem"}
+        meaningful = {k: v for k, v in record.items() if k not in ("problem", "queue")}
         if self._journaled.get(task.job_id) == meaningful:
             return
         self._journaled[task.job_id] = meaningful

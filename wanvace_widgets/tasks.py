@@ -29,6 +29,7 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
+    from .quota import QueueStatus
     from .requests import VaceRequest
     from .scheduler import Scheduler
 
@@ -52,7 +53,9 @@ class TaskSnapshot:
     followed). ``watching`` is False once this client stops following it; ``finished``
     once nothing more will happen here. ``request`` describes what was asked (JSON-safe,
     media as paths or sizes); ``estimated_usd`` is the price recorded at submit,
-    ``billed_usd`` the price of the seconds the server reported.
+    ``billed_usd`` the price of the seconds the server reported. ``queue`` is what a
+    QUEUED job sees of the shared quota (who runs, how many are ahead, the team's money
+    today), refreshed while it waits.
     """
 
     job_id: str
@@ -73,6 +76,7 @@ class TaskSnapshot:
     estimated_usd: float | None = None
     billed_usd: float | None = None
     request: dict | None = None
+    queue: QueueStatus | None = None
     error: VaceError | None = None
     problem: str | None = None
     local_path: Path | None = None

@@ -1,6 +1,27 @@
-"""Slots and submit permits of the account's quota, shared by every job of a store."""
+"""Slots and submit permits of the account's quota, shared by every job of a store.
 
-from .base import DEFAULT_LEASE_TTL_S, Holder, Lease, QueueStatus, QuotaStore
+Stores: :class:`LocalQuota` (one kernel), :class:`SqliteQuota` (every kernel of one user
+on one machine, the default), and ``wanvace_widgets.quota.redis.RedisQuota`` (a team on
+many machines; needs ``pip install "wanvace-widgets[team]"``).
+:func:`quota_store_from_environment` picks one as ``WANVACE_QUOTA_URL`` says.
+"""
+
+from .base import DEFAULT_LEASE_TTL_S, Holder, Lease, QueueStatus, QuotaStore, QuotaStoreError
+from .config import daily_budget_usd, quota_scope, quota_store_from_environment, quota_user
 from .local import LocalQuota
+from .sqlite import SqliteQuota
 
-__all__ = ["DEFAULT_LEASE_TTL_S", "Holder", "Lease", "LocalQuota", "QueueStatus", "QuotaStore"]
+__all__ = [
+    "DEFAULT_LEASE_TTL_S",
+    "Holder",
+    "Lease",
+    "LocalQuota",
+    "QueueStatus",
+    "QuotaStore",
+    "QuotaStoreError",
+    "SqliteQuota",
+    "daily_budget_usd",
+    "quota_scope",
+    "quota_store_from_environment",
+    "quota_user",
+]

@@ -22,8 +22,16 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from .. import contract as c
+from ..errors import QuotaStoreError
 
-__all__ = ["DEFAULT_LEASE_TTL_S", "Holder", "Lease", "QueueStatus", "QuotaStore"]
+__all__ = [
+    "DEFAULT_LEASE_TTL_S",
+    "Holder",
+    "Lease",
+    "QueueStatus",
+    "QuotaStore",
+    "QuotaStoreError",
+]
 
 #: a lease not renewed for this long is taken back (a dead kernel's slot frees itself)
 DEFAULT_LEASE_TTL_S = 60.0
@@ -98,8 +106,19 @@ class QuotaStore(ABC):
         """Give the slot back, or withdraw a waiting request. Idempotent."""
 
     @abstractmethod
-    async def submit_permit(self) -> None:
-        """Wait until one more submit fits in the account's per-second budget, and count it."""
+    async def submit_permit(self) -> object:
+        """Wait until one more submit fits in the account's per-second budget, and count it.
+        Returns a token for :meth:`submit_sent`."""
+
+    async def submit_sent(self, permit: object) -> None:
+        """Count the submit of ``permit`` from now, when its POST has been answered.
+
+        The server counts a submit when it arrives, which may be long after its permit (a
+        kernel's first request, a busy machine); from the answer on, the submit is surely
+        counted, so counting it from then keeps the next permits clear of it. Stores that
+        keep permits in one process only may ignore it.
+        """
+        return None
 
     @abstractmethod
     async def status(self, holder: Holder | None = None) -> QueueStatus:
