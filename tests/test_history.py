@@ -37,17 +37,8 @@ async def client(app, tmp_path):
 
 
 @pytest.fixture
-def history_of():
-    """JobHistory(...), closed after the test (it follows tasks in the background)."""
-    made = []
-
-    def make(*args, **kwargs):
-        made.append(wv.JobHistory(*args, **kwargs))
-        return made[-1]
-
-    yield make
-    for history in made:
-        history.close()
+def history_of(closing):
+    return lambda *args, **kwargs: closing(wv.JobHistory(*args, **kwargs))
 
 
 def outpainting(media, prompt="wide hills"):

@@ -36,16 +36,8 @@ async def client(app, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def studio_of():
-    made = []
-
-    def make(*args, **kwargs):
-        made.append(wv.VaceStudio(*args, **kwargs))
-        return made[-1]
-
-    yield make
-    for studio in made:
-        studio.close()
+def studio_of(closing):
+    return lambda *args, **kwargs: closing(wv.VaceStudio(*args, **kwargs))
 
 
 async def finished_job(widget, request):

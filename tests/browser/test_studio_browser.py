@@ -14,10 +14,9 @@ from pathlib import Path
 
 import httpx
 import nbformat
-import pytest
 
 import wanvace_widgets as wv
-from tests.browser.conftest import ARTIFACTS, browser_page, require_chromium, running_jupyter
+from tests.browser.conftest import ARTIFACTS, browser_page
 from tests.browser.notebook import KERNEL_READY, error_outputs, open_and_run, wait_for
 from tests.browser.test_widgets_browser import (
     SETUP,
@@ -39,19 +38,6 @@ STUDIO = (
 )
 OUTPAINTING = ".wanvace-video_outpainting"
 DONE_ROW = ".wanvace-jobs .wj-row[data-status='SUCCEEDED']"
-
-
-@pytest.fixture(params=["lab", "notebook"])
-def server(request, tmp_path_factory):
-    require_chromium()
-    with running_jupyter(tmp_path_factory.mktemp(request.param), request.param) as jupyter:
-        yield jupyter
-
-
-@pytest.fixture
-def page(browser, server):
-    with browser_page(browser) as page:
-        yield page
 
 
 def widget_state_saving(server, on: bool) -> None:
