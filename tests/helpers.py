@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import httpx
@@ -75,3 +76,24 @@ def padded_mp4(source, target, size: int):
             f.write(bytes(1 << 20))
         f.write(bytes((pad - 8) % (1 << 20)))
     return target
+
+
+async def until(condition, what: str, timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` is true, failing with ``what`` did not happen."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+def new_models(build):
+    """What ``build()`` returns, the widget models it made, and the widget state JupyterLab
+    would save of them (it saves with ``drop_defaults``)."""
+    import ipywidgets as W
+    from ipywidgets.widgets.widget import _instances
+
+    before = set(_instances)
+    result = build()
+    made = [w for key, w in list(_instances.items()) if key not in before]
+    return result, made, W.Widget.get_manager_state(drop_defaults=True, widgets=made)["state"]

@@ -1,5 +1,5 @@
 """The widgets without a kernel: forms, validation, Generate, status, player, errors,
-cancel, the studio's history and hand-over, and what ends up in widget state."""
+cancel, and what ends up in widget state (the studio: tests/test_studio.py)."""
 
 from __future__ import annotations
 
@@ -178,31 +178,6 @@ async def test_the_status_line_says_when_jobs_like_this_usually_end(tmp_path, me
     widget.task.stop_watching()
     await client.aclose()
     await cold.aclose()
-
-
-async def test_studio_history_and_result_as_input(emulated, requests_by_function):
-    studio = wv.VaceStudio(client=emulated)
-    extension = studio["video_extension"]
-    extension.set_request(requests_by_function["video_extension"])
-    extension.submit()
-    await extension.wait(30)
-    assert (
-        "video_extension" in studio._history.value
-        and display_path(extension.task.local_path) in studio._history.value
-    )
-    assert extension._reuse.layout.display is None
-    assert extension._target.value == extension._target.options[0]  # a target is preselected
-    extension._target.value = "Video outpainting: source video"
-    extension._reuse_button.click()
-    outpainting = studio["video_outpainting"]
-    assert outpainting._controls["video"].read() == str(extension.task.local_path)
-    assert studio._tabs.selected_index == 4
-    outpainting._prompt.value = "wider"
-    outpainting.submit()
-    await outpainting.wait(30)
-    assert outpainting.status == "SUCCEEDED" and len(studio.tasks) == 2
-    with pytest.raises(KeyError):
-        studio["text2video"]
 
 
 async def test_widget_state_holds_no_key_and_no_big_media(emulated, requests_by_function):

@@ -38,8 +38,9 @@ _MODULES = {
     ),
     ".tasks": ("Task", "TaskSnapshot"),
     ".widgets": (
-        "ImageReferenceWidget", "MaskPainter", "VaceStudio", "VaceWidget", "VideoEditWidget",
-        "VideoExtensionWidget", "VideoOutpaintingWidget", "VideoRepaintingWidget",
+        "ImageReferenceWidget", "JobHistory", "MaskPainter", "VaceStudio", "VaceWidget",
+        "VideoEditWidget", "VideoExtensionWidget", "VideoOutpaintingWidget",
+        "VideoRepaintingWidget",
     ),
 }  # fmt: skip
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
@@ -113,6 +114,7 @@ if TYPE_CHECKING:
     from .tasks import Task, TaskSnapshot
     from .widgets import (
         ImageReferenceWidget,
+        JobHistory,
         MaskPainter,
         VaceStudio,
         VaceWidget,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,10 @@ class VaceClient:
     def tasks(self) -> list[Task]:
         """Every task of this client, oldest first."""
         return self._scheduler.tasks
+
+    def add_task_listener(self, callback: Callable[[Task], Any]) -> None:
+        """Call ``callback(task)`` for every task this client makes from now on."""
+        self._scheduler.task_listeners.append(callback)
 
     @property
     def poll(self) -> PollPlan | PollPolicy:

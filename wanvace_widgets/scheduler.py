@@ -101,6 +101,8 @@ class Scheduler:
         self.price_per_second = price_per_second
         #: every task of this client, in the order they were made
         self.tasks: list[Task] = []
+        #: called with each new task (the history lists it at once)
+        self.task_listeners: list[Callable[[Task], Any]] = []
         self._jobs: dict[str, asyncio.Task] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._journaled: dict[str, dict[str, Any]] = {}
@@ -130,6 +132,11 @@ class Scheduler:
         self.tasks.append(task)
         task.add_observer(lambda snap: self._journal(task))
         self._journal(task)
+        for listener in list(self.task_listeners):
+            try:
+                listener(task)
+            except Exception:  # noqa: BLE001 - a listener must never stop a job
+                log.exception("task listener %r failed", listener)
         return task
 
     def start(self, task: Task) -> None:
@@ -138,10 +145,10 @@ class Scheduler:
 
     def follow(self, task: Task) -> None:
         """Follow a task that exists on the server (attach, resume, reconcile)."""
-        if task.job_id in self._jobs:
+        task.apply(watching=True)
+        if task.job_id in self._jobs:  # its follower is still there (stop_watching, then attach)
             self._wake_up(task)
             return
-        task.apply(watching=True)
         self._spawn(task, self._run(task, self._attached_job))
 
     def _spawn(self, task: Task, coro) -> None:

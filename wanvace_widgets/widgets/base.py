@@ -432,6 +432,17 @@ class VaceWidget(W.VBox):
         job.add_done_callback(self._jobs.discard)
         return job
 
+    # -- for the studio and the history (issue #12, part B) ---------------------------------
+
+    def set_input(self, field: str, value: str) -> None:
+        """Put one media input (a path or URL) into the form, e.g. another job's result;
+        ``field`` is a request attribute such as ``"video"`` or ``"first_clip"``."""
+        control = self._controls.get(field)
+        if control is None or control.spec.kind != "media":
+            raise ValueError(f"{self.request_class.function} has no media field {field!r}")
+        control.write(value)
+        self._validate()
+
 
 def _mtime(value: Any) -> float | None:
     try:
