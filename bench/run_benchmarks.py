@@ -746,13 +746,14 @@ def main(argv=None) -> int:
     if 6 in only:
         lines += bench_import()
     if 7 in only:
+        repeats = 1 if tiny else 3
         lines += [
             "## 7. The emulator's render time",
             "",
-            "Seconds of rendering per second of output video (best of 3), against PyAV encoding "
+            f"Seconds of rendering per second of output video (best of {repeats}), against PyAV encoding "
             "the same number of blank frames of the same size (also `python bench/bench_render.py`).",
             "",
-            *bench_render.table(1 if tiny else 3),
+            *bench_render.table(repeats),
             "",
         ]
     text = "\n".join(lines) + "\n"

@@ -29,19 +29,5 @@ def test_benchmarks_run_on_a_tiny_setting(tmp_path):
     assert "| 0 (both runs) |" in text  # no 429 reached the user of our client in the batch
     for row in ("wanvace-widgets, warm", "wanvace-widgets, cold", "SDK `AioVideoSynthesis.wait`"):
         assert f"| {row}" in text  # detection: both starts of ours and the SDK, in one run
-
-
-def test_render_benchmark_runs_on_a_tiny_setting():
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_render.py"), "--tiny"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    ).stdout
-    rows = [
-        line
-        for line in out.splitlines()
-        if line.startswith("| video_") or line.startswith("| image_")
-    ]
-    assert len(rows) == 5
+    render_rows = [line for line in text.splitlines() if line.startswith(("| video_", "| image_"))]
+    assert len(render_rows) == 5  # the emulator's render time, one row per function

@@ -1,8 +1,9 @@
 """A real JupyterLab and Debian's Chromium (driven by Playwright) for the browser tests.
 
-One JupyterLab and one Chromium per test, so that kernels or pages left by one test cannot
-stall the next. Each Lab has its own temporary root, settings and runtime folders, with
-widget state saved into notebooks (so the secret-leak test can look at it).
+One JupyterLab per test, so that kernels left by one test cannot stall the next, and a
+fresh browser context per test in one Chromium per module. Each Lab has its own temporary
+root, settings and runtime folders, with widget state saved into notebooks (so the
+secret-leak test can look at it).
 Chromium is Debian's (`apt-get install chromium`); Playwright never downloads a browser.
 """
 
@@ -163,8 +164,11 @@ def server(request, tmp_path_factory):
         yield jupyter
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module; each test gets its own context (see browser_page).
+    Not per session: Playwright's sync API holds an event loop while it is open, and the
+    other tests of a pytest worker need to run their own."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

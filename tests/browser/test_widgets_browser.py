@@ -7,6 +7,7 @@ import json
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.notebook import error_outputs, open_and_run, wait_for
@@ -30,6 +31,13 @@ REQUESTS = {
 
 
 def click_generate_and_play(page, widget_selector: str, timeout_ms: int = 120_000) -> dict:
+    click_generate(page, widget_selector, timeout_ms)
+    wait_for_success(page, widget_selector, timeout_ms)
+    return play_result(page, widget_selector, timeout_ms)
+
+
+def click_generate(page, widget_selector: str, timeout_ms: int = 120_000) -> None:
+    """A real click on Generate once it is enabled; no further cell is run from here on."""
     generate = page.locator(f"{widget_selector} .wanvace-generate")
     generate.wait_for(timeout=timeout_ms)
     page.wait_for_function(
@@ -37,13 +45,19 @@ def click_generate_and_play(page, widget_selector: str, timeout_ms: int = 120_00
         f"!document.querySelector('{widget_selector} .wanvace-generate').disabled",
         timeout=timeout_ms,
     )
-    generate.click()  # a real click; no further cell is run from here on
-    page.wait_for_function(
+    generate.click()
+
+
+def wait_for_success(page, widget_selector: str, timeout_ms: int = 180_000) -> None:
+    script = (
         f"(document.querySelector('{widget_selector} .wanvace-status') || {{}}).innerText"
-        "?.includes('SUCCEEDED')",
-        timeout=timeout_ms,
+        "?.includes('SUCCEEDED')"
     )
-    return play_result(page, widget_selector, timeout_ms)
+    try:
+        page.wait_for_function(script, timeout=timeout_ms)
+    except PlaywrightTimeout:
+        status = page.locator(f"{widget_selector} .wanvace-status").all_inner_texts()
+        pytest.fail(f"{widget_selector} did not succeed in {timeout_ms / 1000:g} s: {status}")
 
 
 def play_result(page, widget_selector: str, timeout_ms: int = 120_000) -> dict:
@@ -77,17 +91,22 @@ def played_well(played: dict) -> bool:
     )
 
 
-@pytest.mark.parametrize("function", list(REQUESTS))
-def test_generate_plays_the_result_inline(page, lab, function):
-    name = f"{function}.ipynb"
-    lab.write_notebook(name, SETUP, REQUESTS[function])
-    open_and_run(page, lab, name)
-    played = click_generate_and_play(page, f".wanvace-{function}")
-    assert played_well(played), played
-    assert urlsplit(played["src"]).netloc == f"127.0.0.1:{lab.port}"  # served by Jupyter itself
-    assert error_outputs(page) == []
+def test_each_widget_plays_its_result_inline(page, lab):
+    """All five widgets in one notebook (one kernel start): five real clicks, five jobs
+    running at once, five results playing from the Jupyter server itself."""
+    lab.write_notebook("widgets.ipynb", SETUP, *REQUESTS.values())
+    open_and_run(page, lab, "widgets.ipynb")
+    for function in REQUESTS:
+        click_generate(page, f".wanvace-{function}")
     ARTIFACTS.mkdir(exist_ok=True)
-    page.locator(f".wanvace-{function}").screenshot(path=str(ARTIFACTS / f"{function}.png"))
+    for function in REQUESTS:
+        widget = f".wanvace-{function}"
+        wait_for_success(page, widget)
+        played = play_result(page, widget)
+        assert played_well(played), (function, played)
+        assert urlsplit(played["src"]).netloc == f"127.0.0.1:{lab.port}"  # served by Jupyter
+        page.locator(widget).screenshot(path=str(ARTIFACTS / f"{function}.png"))
+    assert error_outputs(page) == []
 
 
 def test_studio_plays_with_every_other_origin_blocked(page, lab):
@@ -123,7 +142,8 @@ def test_saved_notebook_holds_no_key_and_stays_small(page, lab):
         SETUP,
         "import httpx\nfrom wanvace_widgets.emulator import create_app\n"
         "client = wv.VaceClient(open('key.txt').read(), base_url='http://emulator.local', "
-        "transport=httpx.ASGITransport(app=create_app()), results_dir='wanvace-results')\n"
+        "transport=httpx.ASGITransport(app=create_app()), results_dir='wanvace-results', "
+        "poll=wv.PollPolicy(first_delay=0.2, max_delay=0.5))\n"
         "wv.VideoEditWidget(client=client, request=wv.VideoEdit(prompt='A knight.', "
         "video=media['source'], mask_image=media['mask']))",
     )
