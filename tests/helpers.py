@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from wanvace_widgets.client import VaceClient
@@ -37,3 +39,11 @@ def padded_mp4(source, target, size: int):
             f.write(bytes(1 << 20))
         f.write(bytes((pad - 8) % (1 << 20)))
     return target
+
+
+async def until(condition, timeout: float = 10.0, what: str = "the widget never got there"):
+    """Wait for what a widget shows (its display follows a status change shortly after)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, what
+        await asyncio.sleep(0.01)
