@@ -89,3 +89,13 @@ async def emulated(widget_app, tmp_path):
     )
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def closing():
+    """``closing(widget)`` returns the widget and closes it after the test (a history
+    follows tasks in the background until it is closed)."""
+    made = []
+    yield lambda widget: made.append(widget) or widget
+    for widget in made:
+        widget.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 
 import httpx
 
@@ -13,6 +14,42 @@ SUBMIT = "/api/v1/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer test-key", "X-DashScope-Async": "enable"}
 FAST_POLL = PollPolicy(first_delay=0.02, factor=1.5, max_delay=0.05, jitter=0.0)
 FAST_RETRY = RetryPolicy(base=0.001, max_delay=0.005)
+#: the host whose history the duration tests write
+HISTORY_HOST = "dashscope-intl.aliyuncs.com"
+_SERVER_T0 = datetime(2026, 11, 25, 18, 0, 0)  # the server's zone (UTC+8), not ours
+
+
+def server_text(seconds: float) -> str:
+    """A server time text (no zone, milliseconds), ``seconds`` after a fixed moment."""
+    return (_SERVER_T0 + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def finished(
+    task_id: str,
+    /,
+    running: float,
+    queued: float = 20.0,
+    function: str = "video_outpainting",
+    request: object = None,
+    **changes: object,
+) -> dict:
+    """A journal entry of a job that SUCCEEDED after ``queued`` + ``running`` seconds; the
+    request defaults to outpainting one remote source."""
+    entry = {
+        "job_id": "job-" + task_id,
+        "task_id": task_id,
+        "status": "SUCCEEDED",
+        "function": function,
+        "request": request
+        if request is not None
+        else {"function": function, "video": "https://media.example/source.mp4"},
+        "host": HISTORY_HOST,
+        "created_at": 0.0,
+        "submit_time": server_text(0),
+        "scheduled_time": server_text(queued),
+        "end_time": server_text(queued + running),
+    }
+    return {**entry, **changes}
 
 
 def make_client(app, tmp_path, **options) -> VaceClient:
@@ -41,9 +78,22 @@ def padded_mp4(source, target, size: int):
     return target
 
 
-async def until(condition, timeout: float = 10.0, what: str = "the widget never got there"):
-    """Wait for what a widget shows (its display follows a status change shortly after)."""
+async def until(condition, what: str, timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` is true, failing with ``what`` did not happen."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
-        assert asyncio.get_running_loop().time() < deadline, what
-        await asyncio.sleep(0.01)
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{what} within {timeout} s")
+        await asyncio.sleep(0.02)
+
+
+def new_models(build):
+    """What ``build()`` returns, the widget models it made, and the widget state JupyterLab
+    would save of them (it saves with ``drop_defaults``)."""
+    import ipywidgets as W
+    from ipywidgets.widgets.widget import _instances
+
+    before = set(_instances)
+    result = build()
+    made = [w for key, w in list(_instances.items()) if key not in before]
+    return result, made, W.Widget.get_manager_state(drop_defaults=True, widgets=made)["state"]

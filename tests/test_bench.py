@@ -27,6 +27,8 @@ def test_benchmarks_run_on_a_tiny_setting(tmp_path):
     ):
         assert f"## {section}" in text
     assert "| 0 (both runs) |" in text  # no 429 reached the user of our client in the batch
+    for row in ("wanvace-widgets, warm", "wanvace-widgets, cold", "SDK `AioVideoSynthesis.wait`"):
+        assert f"| {row}" in text  # detection: both starts of ours and the SDK, in one run
 
 
 def test_render_benchmark_runs_on_a_tiny_setting():

@@ -551,3 +551,15 @@ async def test_a_daily_budget_refuses_the_job_that_would_pass_it(fast_app, tmp_p
     assert second.status == "ERROR" and stats(fast_app)["submit"] == 1
     assert await client.quota_store.spent_today("bob") == pytest.approx(0.3)  # 3 s billed
     await client.aclose()
+
+
+async def test_attach_right_after_stop_watching_follows_again(tmp_path):
+    app = create_app(EmulatorConfig(pending_s=0.05, running_s=0.5))
+    client = make_client(app, tmp_path)
+    task = await client.submit(outpaint())
+    task.stop_watching()
+    again = client.attach(task.task_id)  # its follower has not even noticed yet
+    assert again is task and task.watching
+    await task.wait(30)
+    assert task.status == "SUCCEEDED" and task.local_path.exists()
+    await client.aclose()

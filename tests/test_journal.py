@@ -181,3 +181,9 @@ def test_two_processes_writing_at_once_lose_no_update(tmp_path, round_):
             assert entries[f"{name}-{i}"]["step"] == 190 + i  # the last of each, none lost
     assert entries["shared"]["step"] == 199
     assert len(entries) == 23
+
+
+def test_an_entry_with_a_nan_time_is_still_recorded(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite3")
+    journal.record(entry("a") | {"created_at": float("nan")})
+    assert [e["job_id"] for e in journal.entries()] == ["a"]

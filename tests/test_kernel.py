@@ -97,7 +97,7 @@ def test_click_reaches_succeeded_with_no_further_cell(kernel, tmp_path):
     buttons = next(cid for cid, s in states.items() if "generate_enabled" in s)
     status = next(cid for cid, s in states.items() if "wanvace-status" in s.get("_dom_classes", ()))
     summary = next(m for m in opened if m["content"].get("transient", {}).get("display_id"))
-    assert "no finished job yet" in summary["content"]["data"]["text/html"]
+    assert "No finished jobs yet" in summary["content"]["data"]["text/html"]
     display_id = summary["content"]["transient"]["display_id"]
     for _ in range(2):
         click = kernel.session.msg(

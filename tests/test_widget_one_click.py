@@ -51,7 +51,10 @@ async def test_submit_refuses_while_live_and_generate_again_makes_a_second(
     page_clicks(widget, "again")  # on purpose: a second, separately paid variation
     second = widget.task
     assert second is not first and widget.jobs == [first, second] and len(client.tasks) == 2
-    await until(lambda: "Also live from this form" in widget._status.value or first.done)
+    await until(
+        lambda: "Also live from this form" in widget._status.value or first.done,
+        "the first job was not listed as also live",
+    )
     await first.wait(30)
     await second.wait(30)
     assert first.status == second.status == "SUCCEEDED"
@@ -85,13 +88,13 @@ async def test_an_unconfirmed_submit_keeps_generate_off_and_offers_reconcile(
         client=client, request=requests_by_function["video_outpainting"]
     )
     widget.submit()
-    await until(lambda: widget.status == "UNCONFIRMED", timeout=30)
+    await until(lambda: widget.status == "UNCONFIRMED", "the submit never became UNCONFIRMED", 30)
     assert widget._buttons.action == "reconcile" and not widget._buttons.generate_enabled
     assert "do not generate again blindly" in widget._status.value
     with pytest.raises(wv.JobInProgressError):
         widget.submit()
     widget._buttons.click("action")  # Reconcile: the server's list has no such task
-    await until(lambda: "ReconcileNotFound" in widget._status.value, timeout=30)
+    await until(lambda: "ReconcileNotFound" in widget._status.value, "no reconcile answer", 30)
     assert "you may submit again" in widget._status.value
     assert widget._buttons.again_enabled  # so a second job is one deliberate click away
     widget._buttons.click("again")

@@ -1,9 +1,10 @@
 """The widgets without a kernel: forms, validation, Generate, status, player, errors,
-cancel, the studio's history and hand-over, and what ends up in widget state."""
+cancel, and what ends up in widget state (the studio: tests/test_studio.py)."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import ipywidgets as W
@@ -11,9 +12,10 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.conftest import WIDGET_SECRET as SECRET
-from tests.helpers import make_client, until
+from tests.helpers import finished, make_client, until
 from wanvace_widgets.clock import SystemClock
 from wanvace_widgets.emulator import EmulatorConfig, create_app
+from wanvace_widgets.journal import Journal
 from wanvace_widgets.widgets.player import EMBED_LIMIT, display_path
 
 WIDGETS = {
@@ -92,7 +94,7 @@ async def test_cancel_while_pending_stop_watching_while_running_and_follow_again
     buttons = widget._buttons
     assert buttons.action == ""
     widget.submit()
-    await until(lambda: widget.status == "PENDING" and buttons.action == "cancel")
+    await until(lambda: widget.status == "PENDING" and buttons.action == "cancel", "no Cancel")
     buttons.click("action")
     with pytest.raises(wv.TaskCanceledError):
         await widget.wait(5)
@@ -100,41 +102,48 @@ async def test_cancel_while_pending_stop_watching_while_running_and_follow_again
         widget.status == "CANCELED" and buttons.action == "" and "Canceled" in widget._status.value
     )
     widget.submit(again=True)  # nothing is live: a plain second job
-    await until(lambda: widget.status == "RUNNING" and buttons.action == "stop")
+    await until(lambda: widget.status == "RUNNING" and buttons.action == "stop", "no Stop")
     buttons.click("action")
     assert not widget.task.watching and buttons.action == "follow"
     assert "still runs on the server and is billed" in widget._status.value
     assert not buttons.generate_enabled and buttons.again_enabled  # it still runs: no 2nd job
     buttons.click("action")  # Follow again
-    await until(lambda: widget.task.watching and buttons.action == "stop")
+    await until(lambda: widget.task.watching and buttons.action == "stop", "not followed again")
     await widget.wait(10)
     assert widget.status == "SUCCEEDED" and widget.local_path
     await client.aclose()
 
 
-async def test_studio_history_and_result_as_input(emulated, requests_by_function):
-    studio = wv.VaceStudio(client=emulated)
-    extension = studio["video_extension"]
-    extension.set_request(requests_by_function["video_extension"])
-    extension.submit()
-    await extension.wait(30)
-    assert (
-        "video_extension" in studio._history.value
-        and display_path(extension.task.local_path) in studio._history.value
+async def test_the_status_line_says_when_jobs_like_this_usually_end(tmp_path, media):
+    app = create_app(EmulatorConfig(pending_s=0.2, running_s=60))
+    request = wv.VideoOutpainting(prompt="wide", video=media["source"])
+    journal = Journal(tmp_path / "journal.sqlite3")
+    earlier = finished("earlier", 40.0, queued=0.2, request=request.summary())
+    journal.record({**earlier, "host": "emulator.local"})
+    client = make_client(app, tmp_path, journal=journal)
+    widget = wv.VideoOutpaintingWidget(client=client, request=request)
+    widget.submit()
+    await until(
+        lambda: widget.status == "RUNNING" and "as your earlier jobs" in widget._status.value,
+        "the status never said when the job usually ends",
     )
-    assert extension._reuse.layout.display is None
-    assert extension._target.value == extension._target.options[0]  # a target is preselected
-    extension._target.value = "Video outpainting: source video"
-    extension._reuse_button.click()
-    outpainting = studio["video_outpainting"]
-    assert outpainting._controls["video"].read() == display_path(extension.task.local_path)
-    assert studio._tabs.selected_index == 4
-    outpainting._prompt.value = "wider"
-    outpainting.submit()
-    await outpainting.wait(30)
-    assert outpainting.status == "SUCCEEDED" and len(studio.tasks) == 2
-    with pytest.raises(KeyError):
-        studio["text2video"]
+    seconds = int(re.search(r"about (\d+) s more, as your earlier jobs", widget._status.value)[1])
+    assert 30 <= seconds <= 40  # what this kind of job took before, less the time gone
+    assert "data-kind='expected'" in widget._status.value  # a bar towards the usual end
+    assert "5–10 minutes" not in widget._status.value
+    widget.task.stop_watching()
+
+    cold = make_client(app, tmp_path / "cold")  # no history: the reference's words
+    widget = wv.VideoOutpaintingWidget(client=cold, request=request)
+    widget.submit()
+    await until(
+        lambda: widget.status == "RUNNING" and "usually 5–10 minutes" in widget._status.value,
+        "the status never gave the service's usual time",
+    )
+    assert "as your earlier jobs" not in widget._status.value
+    widget.task.stop_watching()
+    await client.aclose()
+    await cold.aclose()
 
 
 async def test_widget_state_holds_no_key_and_no_big_media(emulated, requests_by_function):
@@ -250,7 +259,7 @@ async def test_a_result_goes_to_another_form_by_its_path_beside_the_notebook(
     )
     outpainting = wv.VideoOutpaintingWidget(client=emulated)
     targets = [
-        (f"{w.title}: source", lambda path, w=w, f=f: w.use_as_input(f, path), w)
+        (f"{w.title}: source", lambda path, w=w, f=f: w.set_input(f, path), w)
         for w, f in ((extension, "first_clip"), (outpainting, "video"))
     ]
     extension.set_targets(targets)

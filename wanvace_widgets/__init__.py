@@ -30,6 +30,7 @@ _MODULES = {
         "TaskError", "TaskFailedError", "TaskUnknownError", "UploadError", "VaceError",
         "ValidationError", "WaitTimeoutError",
     ),
+    ".poll_plan": ("PollPlan",),
     ".polling": ("PollPolicy", "QuotaPolicy", "RetryPolicy"),
     ".regions": ("Endpoint", "resolve_endpoint"),
     ".requests": (
@@ -38,8 +39,9 @@ _MODULES = {
     ),
     ".tasks": ("Task", "TaskSnapshot"),
     ".widgets": (
-        "ImageReferenceWidget", "MaskPainter", "VaceStudio", "VaceWidget", "VideoEditWidget",
-        "VideoExtensionWidget", "VideoOutpaintingWidget", "VideoRepaintingWidget",
+        "ImageReferenceWidget", "JobHistory", "MaskPainter", "VaceStudio", "VaceWidget",
+        "VideoEditWidget", "VideoExtensionWidget", "VideoOutpaintingWidget",
+        "VideoRepaintingWidget",
     ),
 }  # fmt: skip
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
@@ -99,6 +101,7 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
+    from .poll_plan import PollPlan
     from .polling import PollPolicy, QuotaPolicy, RetryPolicy
     from .regions import Endpoint, resolve_endpoint
     from .requests import (
@@ -113,6 +116,7 @@ if TYPE_CHECKING:
     from .tasks import Task, TaskSnapshot
     from .widgets import (
         ImageReferenceWidget,
+        JobHistory,
         MaskPainter,
         VaceStudio,
         VaceWidget,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import sqlite3
 import time
@@ -247,9 +248,10 @@ def _has_file(path: Any) -> bool:
 
 
 def _number(value: Any, default: float) -> float:
-    return (
-        float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
-    )
+    """A finite number, else ``default`` (a NaN would break the row's NOT NULL ordering)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return default
 
 
 def _owner_only(path: Path) -> None:

@@ -1,10 +1,11 @@
-"""How often to poll and how to back off: pure functions of the attempt number.
+"""Fixed polling and retry schedules, and the pacing of status queries: pure functions of
+the attempt number, and one pacer per client.
 
-The official SDK polls at 1, 1, 2, 2, 2, 4, 4, 4, 5, 5 … seconds. Our default starts at
-2 s and grows by 1.5 to the same 5 s ceiling: an early FAILED (a bad URL fails within
-seconds) is still seen within seconds, completion is seen as soon as with the SDK on
-average (the ceiling sets that), and a 20–60 s task costs fewer requests. A 5–10 minute
-task costs about 2 requests per 10 s, far below the 20 queries per second the account has.
+By default the client polls by its poll plan (``poll_plan.py``): sparse while a job's end
+is far, dense around its usual end. :class:`PollPolicy` is the opt-out, a fixed schedule
+(``VaceClient(poll=PollPolicy(...))``): it starts at 2 s and grows by 1.5 to the SDK's
+5 s ceiling, whatever the job. Either way :class:`QueryPacer` spaces the status queries of
+every task of the client within one budget (10 a second, half the account's 20).
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from .clock import Clock
 __all__ = ["PollPolicy", "QueryPacer", "QuotaPolicy", "RetryPolicy", "parse_retry_after"]
 
 
-def _jittered(base: float, jitter: float, rand: float) -> float:
+def jittered(base: float, jitter: float, rand: float | None = None) -> float:
+    """``base`` moved by up to ±``jitter`` of itself (``rand`` in [0, 1], else random), so
+    that tasks started together do not query on the same instant."""
+    rand = random.random() if rand is None else rand
     return max(0.0, base * (1 + jitter * (2 * rand - 1)))
 
 
 @dataclass(frozen=True)
 class PollPolicy:
-    """Delays between status queries of one task; ``deadline`` bounds ``wait()`` by default."""
+    """A fixed schedule of status queries, instead of the poll plan; ``deadline`` bounds
+    ``wait()`` by default."""
 
     first_delay: float = 2.0
     factor: float = 1.5
@@ -35,7 +40,7 @@ class PollPolicy:
     def delay(self, attempt: int, rand: float | None = None) -> float:
         """Seconds before query number ``attempt + 1`` (``attempt`` counts from 0)."""
         base = min(self.first_delay * self.factor**attempt, self.max_delay)
-        return _jittered(base, self.jitter, random.random() if rand is None else rand)
+        return jittered(base, self.jitter, rand)
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(0.0, retry_after), self.max_retry_after)
         base = min(self.base * 2**attempt, self.max_delay)
-        return _jittered(base, self.jitter, random.random() if rand is None else rand)
+        return jittered(base, self.jitter, rand)
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,18 @@ class QuotaPolicy:
 
 class QueryPacer:
     """Spaces the status queries of every task of one client: at most ``rate`` a second,
-    one at a time, so a hundred tasks never send a burst of GETs at the same instant."""
+    one at a time, so a hundred tasks never send a burst of GETs at the same instant.
+
+    Each query reserves the next free place, first come first served; with N tasks asking
+    at once, the last waits N / ``rate`` seconds. A loop that stalls (a long cell, a busy
+    machine) wakes several reserved places at once: they still leave ``1 / rate`` apart.
+    """
 
     def __init__(self, rate: float, clock: Clock):
         self.interval = 1.0 / rate
         self.clock = clock
         self._next = 0.0
+        self._released = float("-inf")
 
     async def turn(self) -> None:
         """Wait for this query's place in the schedule."""
@@ -86,6 +97,9 @@ class QueryPacer:
         self._next = slot + self.interval
         if slot > now:
             await self.clock.sleep(slot - now)
+        while (early := self._released + self.interval - self.clock.now()) > 0:
+            await self.clock.sleep(early)
+        self._released = self.clock.now()
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:

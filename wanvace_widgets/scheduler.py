@@ -30,6 +30,7 @@ from .api import DashScopeAPI, encode_payload, is_transient
 from .clock import Clock
 from .config import Deadlines
 from .downloads import download_to, result_path
+from .durations import Durations
 from .errors import (
     APIError,
     BadRequestError,
@@ -44,6 +45,7 @@ from .errors import (
     VaceError,
 )
 from .journal import Journal
+from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, RetryPolicy
 from .quota import Holder, QuotaStore
 from .tasks import Task, TaskSnapshot
@@ -70,7 +72,9 @@ class Scheduler:
         *,
         quota: Callable[[], QuotaStore],
         pacer: QueryPacer,
-        poll: PollPolicy,
+        poll: PollPolicy | None,
+        plan: PollPlan,
+        durations: Durations,
         retry: RetryPolicy,
         deadlines: Deadlines,
         clock: Clock,
@@ -83,7 +87,10 @@ class Scheduler:
         self.api = api
         self._make_quota, self._quota = quota, None
         self.pacer = pacer
+        #: a fixed schedule the user chose; None follows the plan
         self.poll = poll
+        self.plan = plan
+        self.durations = durations
         self.retry = retry
         self.deadlines = deadlines
         self.clock = clock
@@ -94,6 +101,8 @@ class Scheduler:
         self.price_per_second = price_per_second
         #: every task of this client, in the order they were made
         self.tasks: list[Task] = []
+        #: called with each new task (the history lists it at once)
+        self.task_listeners: list[Callable[[Task], Any]] = []
         self._jobs: dict[str, asyncio.Task] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._journaled: dict[str, dict[str, Any]] = {}
@@ -123,6 +132,11 @@ class Scheduler:
         self.tasks.append(task)
         task.add_observer(lambda snap: self._journal(task))
         self._journal(task)
+        for listener in list(self.task_listeners):
+            try:
+                listener(task)
+            except Exception:  # noqa: BLE001 - a listener must never stop a job
+                log.exception("task listener %r failed", listener)
         return task
 
     def start(self, task: Task) -> None:
@@ -131,10 +145,10 @@ class Scheduler:
 
     def follow(self, task: Task) -> None:
         """Follow a task that exists on the server (attach, resume, reconcile)."""
-        if task.job_id in self._jobs:
+        task.apply(watching=True)
+        if task.job_id in self._jobs:  # its follower is still there (stop_watching, then attach)
             self._wake_up(task)
             return
-        task.apply(watching=True)
         self._spawn(task, self._run(task, self._attached_job))
 
     def _spawn(self, task: Task, coro) -> None:
@@ -295,7 +309,7 @@ class Scheduler:
             if troubles:
                 delay = min(self.retry.delay(troubles - 1, retry_after), _MAX_TROUBLE_DELAY)
             else:
-                delay = 0.0 if immediately else self.poll.delay(task.polls)
+                delay = 0.0 if immediately else self._next_delay(task)
             immediately = False
             await self._pause(task, min(delay, deadline - now))
             if not task.watching or task.finished:
@@ -322,6 +336,16 @@ class Scheduler:
             task.polls += 1
             if await self._take_answer(task, answer, holder):
                 return
+
+    def _next_delay(self, task: Task) -> float:
+        """Seconds to the next status query: the poll plan's, or the fixed PollPolicy's when
+        one was given. Either way the task learns when jobs of its kind usually end."""
+        now = self.clock.now()
+        window = self.plan.window(task.snapshot(), self.durations, now)
+        task.apply(expected_end_at=window.expected if window.from_history else None)
+        if self.poll is not None:
+            return self.poll.delay(task.polls)
+        return self.plan.delay(window, now)
 
     async def _pause(self, task: Task, seconds: float) -> None:
         """Sleep, or less if the task is woken (stop watching, cancel, attach)."""
@@ -383,6 +407,7 @@ class Scheduler:
             return False
         await self._release(holder)
         if answer.status == s.SUCCEEDED:
+            self.durations.learn(task.to_record())
             billed = self._billed(task)
             await self._refund(task, keep=billed)
             task.apply(billed_usd=billed)

@@ -53,9 +53,10 @@ class TaskSnapshot:
     followed). ``watching`` is False once this client stops following it; ``finished``
     once nothing more will happen here. ``request`` describes what was asked (JSON-safe,
     media as paths or sizes); ``estimated_usd`` is the price recorded at submit,
-    ``billed_usd`` the price of the seconds the server reported. ``queue`` is what a
-    QUEUED job sees of the shared quota (who runs, how many are ahead, the team's money
-    today), refreshed while it waits.
+    ``billed_usd`` the price of the seconds the server reported. ``expected_end_at`` is when
+    jobs of its kind usually end (clock seconds, from their history; None without history:
+    ``poll_plan.py``). ``queue`` is what a QUEUED job sees of the shared quota (who runs,
+    how many are ahead, the team's money today), refreshed while it waits.
     """
 
     job_id: str
@@ -68,6 +69,7 @@ class TaskSnapshot:
     submit_time: str | None = None
     scheduled_time: str | None = None
     end_time: str | None = None
+    expected_end_at: float | None = None
     video_url: str | None = None
     video_url_expires_at: float | None = None
     usage: dict | None = None
@@ -131,6 +133,15 @@ class Task:
         start = self._state.submitted_at or self._state.created_at
         end = self._scheduler.clock.now()
         return max(0.0, end - start)
+
+    @property
+    def expected_in_s(self) -> float | None:
+        """Seconds until jobs of this kind usually end (0 once that time passed), or None
+        while the task is not live on the server or has no history to go by."""
+        expected = self._state.expected_end_at
+        if expected is None or self._state.status not in s.LIVE_ON_SERVER:
+            return None
+        return max(0.0, expected - self._scheduler.clock.now())
 
     def snapshot(self) -> TaskSnapshot:
         return self._state

@@ -164,6 +164,14 @@ def lab(tmp_path_factory):
         yield server
 
 
+@pytest.fixture(params=["lab", "notebook"])
+def server(request, tmp_path_factory):
+    """JupyterLab, then Notebook 7: a test that takes ``server`` runs in both."""
+    require_chromium()
+    with running_jupyter(tmp_path_factory.mktemp(request.param), request.param) as jupyter:
+        yield jupyter
+
+
 @pytest.fixture
 def browser():
     from playwright.sync_api import sync_playwright
@@ -186,6 +194,8 @@ def browser_page(browser):
 
 
 @pytest.fixture
-def page(browser, lab):
+def page(browser, request):
+    """A page on the test's front end: ``server`` if the test takes it, else ``lab``."""
+    request.getfixturevalue("server" if "server" in request.fixturenames else "lab")
     with browser_page(browser) as page:
         yield page

@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from tests.browser.conftest import (
@@ -31,19 +30,6 @@ STAGE = f"{PAINTER} .wp-stage"
 #: the drag, as fractions of the canvas: from left of the figure to the right, slightly down
 DRAG = [(0.15, 0.30), (0.55, 0.45)]
 FRAME = 10
-
-
-@pytest.fixture(params=["lab", "notebook"])
-def server(request, tmp_path_factory):
-    require_chromium()
-    with running_jupyter(tmp_path_factory.mktemp(request.param), request.param) as jupyter:
-        yield jupyter
-
-
-@pytest.fixture
-def page(browser, server):
-    with browser_page(browser) as page:
-        yield page
 
 
 def stage_data(page, key: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import contract as c
@@ -31,6 +32,8 @@ class EmulatorConfig:
     other_region_keys: frozenset[str] = frozenset()  # answered 401 like a wrong-region key
     pending_s: float = PROFILES["fast"][0]
     running_s: float = PROFILES["fast"][1]
+    #: seconds RUNNING for a submit's body, instead of ``running_s`` (e.g. timing.realistic)
+    running_time: Callable[[dict], float] | None = None
     quota_policy: str = "reject"
     max_concurrent: int = c.CONCURRENT_TASKS
     submits_per_second: int = c.SUBMITS_PER_SECOND

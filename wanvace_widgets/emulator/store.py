@@ -113,11 +113,15 @@ class TaskStore:
             body,
             self.now,
             forced_failure=failure,
-            running_s=self.config.running_s,
+            running_s=self._running_s(body),
         )
         self.tasks[task.task_id] = task
         self.advance()
         return task
+
+    def _running_s(self, body: dict) -> float:
+        timing = self.config.running_time
+        return self.config.running_s if timing is None else timing(body)
 
     def get(self, task_id: str) -> EmulatedTask | None:
         """The task, or None when it is unknown or past retention (then UNKNOWN, §11.3)."""

@@ -1,4 +1,4 @@
-"""The widgets: one per VACE function, and a studio holding all five."""
+"""The widgets: one per VACE function, a history of every job, and a studio holding all."""
 
 from .base import VaceWidget
 from .functions import (
@@ -8,11 +8,13 @@ from .functions import (
     VideoOutpaintingWidget,
     VideoRepaintingWidget,
 )
+from .history import JobHistory
 from .mask_painter import MaskPainter
 from .studio import VaceStudio
 
 __all__ = [
     "ImageReferenceWidget",
+    "JobHistory",
     "MaskPainter",
     "VaceStudio",
     "VaceWidget",

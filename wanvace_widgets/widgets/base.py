@@ -3,8 +3,8 @@
 A widget never talks HTTP: it builds a request from its form, hands it to the client, and
 follows the returned Task through observers, which run on the kernel's event loop while
 the user works in other cells. Background code only sets traits (no print, no display);
-the one exception is ``update_display`` of the widget's own static summary, which the
-front end routes by its display id, so it can never land in another cell.
+the one exception is the update of the widget's own static summary (``summary.py``), which
+the front end routes by its display id, so it can never land in another cell.
 
 One click pays once: the job buttons disable themselves in the page before any round trip
 (``job_buttons.py``), and ``submit()`` refuses while a job of this widget is live, unless
@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import html
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,9 +32,11 @@ from ..uploads import local_media_problems
 from .fields import Field, FieldControl
 from .form_check import FormCheck, check_form, on_screen, problem_html
 from .job_buttons import JobButtons
+from .job_records import JobRecord, request_from_summary
 from .job_status import Backend, JobView, error_html, status_html
 from .player import ResultPlayer, display_path, served_url
-from .summary import poster_jpeg, summary_bundle
+from .posters import PosterCache, poster_cache_for
+from .summary import StaticSummary, display_with_copy, summary_bundle
 
 __all__ = ["VaceWidget"]
 
@@ -55,7 +56,7 @@ _PROMPT, _OPTIONS = "prompt", "seed"
 class VaceWidget(W.VBox):
     """Base of the five function widgets. Public: ``request``, ``task`` (the newest job),
     ``jobs`` (every job of this form), ``ready``, ``submit()``, ``await wait()``,
-    ``set_request()``, ``set_targets()``, ``use_as_input()``, and the observable
+    ``set_request()``, ``set_targets()``, ``set_input()``, and the observable
     ``status`` and ``local_path`` traits."""
 
     status = traitlets.Unicode("idle")
@@ -86,10 +87,10 @@ class VaceWidget(W.VBox):
         self._check = FormCheck(None)
         self._files: tuple[Any, list[ValidationError]] = (None, [])
         self._notice = ""
-        self._posters: dict[str, bytes] = {}
+        self._posters: PosterCache | None = None  # made with the first summary
         self._summarized: set[tuple[str, str]] = set()  # (job id, status) in the summary
         self._took: dict[str, float] = {}  # seconds each finished job took, by job id
-        self._summary_id: str | None = None
+        self._static = StaticSummary()
         self._backend_info: Backend | None = None
         self._build()
         if request is not None:
@@ -269,9 +270,14 @@ class VaceWidget(W.VBox):
         self._target.options = [label for label, _ in self._targets]
         self._target.value = self._targets[0][0] if self._targets else None
 
-    def use_as_input(self, field: str, path: str) -> None:
-        """Put ``path`` (a result of another form) into the media field ``field``."""
-        self._controls[field].write(path)
+    def set_input(self, field: str, value: str) -> None:
+        """Put one media input (a path or URL) into the form, e.g. another job's result;
+        ``field`` is a request attribute such as ``"video"`` or ``"first_clip"``."""
+        control = self._controls.get(field)
+        if control is None or control.spec.kind != "media":
+            raise ValueError(f"{self.request_class.function} has no media field {field!r}")
+        control.write(value)
+        self._edited(field)
 
     def __repr__(self) -> str:
         task = f", task={self.task.task_id}" if self.task else ""
@@ -280,11 +286,7 @@ class VaceWidget(W.VBox):
     def _ipython_display_(self, **kwargs: Any) -> None:
         """The live widget, then a static summary of its finished jobs for pages without
         it (``summary.py``); the summary is updated as jobs finish."""
-        from IPython.display import display
-
-        display(self._repr_mimebundle_(**kwargs), raw=True)
-        self._summary_id = self._summary_id or uuid.uuid4().hex
-        display(self._summary(), raw=True, display_id=self._summary_id)
+        display_with_copy(self, lambda: self._static.show(self._summary()))
 
     # -- form ----------------------------------------------------------------------------
 
@@ -412,13 +414,10 @@ class VaceWidget(W.VBox):
         if not entries:
             return
         entry = entries[-1]
-        request = None
-        summary = dict(entry.get("request") or {})
-        summary.pop("function", None)
         try:
-            request = self.request_class(**summary)
+            request, _ = request_from_summary(self.request_class.function, entry["request"])
             self.set_request(request)
-        except (TypeError, ValidationError):
+        except (KeyError, TypeError, ValidationError):
             request = None
         self._follow(client.attach(entry["task_id"]), request)
 
@@ -451,9 +450,10 @@ class VaceWidget(W.VBox):
         task, job = self.task, None
         if task is not None:
             snapshot = task.snapshot()
-            expected = getattr(snapshot, "expected_end_at", None)  # once the poll plan has it
             elapsed = self._took.get(task.job_id) if snapshot.finished else None
-            job = JobView(snapshot, task.elapsed_s if elapsed is None else elapsed, expected)
+            job = JobView(
+                snapshot, task.elapsed_s if elapsed is None else elapsed, snapshot.expected_end_at
+            )
             self._rendered_at = time.monotonic()
         blocking = self._blocking_job()
         others = tuple(t.snapshot() for t in self.jobs if t is not task and not t.done)
@@ -535,18 +535,22 @@ class VaceWidget(W.VBox):
                 self._render()
 
     def _summary(self) -> dict[str, str]:
-        return summary_bundle(self.title, [t.snapshot() for t in self.jobs], self._posters)
+        """The static summary of this form's jobs, newest first."""
+        records = [JobRecord.from_snapshot(t.snapshot()) for t in reversed(self.jobs)]
+        return summary_bundle(self.title, records, self._poster_of)
+
+    def _poster_of(self, record: JobRecord) -> bytes | None:
+        if not record.has_video_file():
+            return None
+        if self._posters is None:
+            self._posters = poster_cache_for(self.client)
+        return self._posters.poster(record.local_path)  # decoded once, then cached
 
     def _publish_summary(self, snapshot: TaskSnapshot) -> None:
-        """Add a finished job to the static summary, and update the displayed one."""
+        """Update the displayed summary with a finished job."""
         self._summarized.add((snapshot.job_id, snapshot.status))
-        poster = poster_jpeg(snapshot.local_path) if snapshot.local_path else None
-        if poster:
-            self._posters[snapshot.job_id] = poster
-        if self._summary_id is not None:
-            from IPython.display import update_display
-
-            update_display(self._summary(), raw=True, display_id=self._summary_id)
+        if self._static.shown:
+            self._static.update(self._summary())
 
     def _source_of(self, request: VaceRequest) -> str | None:
         """A URL the browser can play the source video from, if there is one."""

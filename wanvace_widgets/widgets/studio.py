@@ -1,14 +1,25 @@
-"""VaceStudio: the five widgets in tabs, sharing one client and one history of results."""
+"""VaceStudio: the five function widgets in tabs, above the history of every job.
+
+Light on purpose: a function widget is a few hundred widget models (form rows, previews,
+the mask painter), so each tab's widget is built the first time the tab is shown or asked
+for (``studio[function]``, ``select``); a new studio builds only the first. Jobs move
+between tabs through the widgets' public surface only: a result goes into another
+function's form as a path relative to the notebook (``set_input``), a job's request back
+into its own form (``set_request``). Shown as a cell's result, the studio also displays a
+static copy of its finished jobs (``summary.py``), for a notebook reopened without widget
+state and for HTML exports.
+"""
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as W
 
 from .. import contract as c
-from ..tasks import TaskSnapshot
+from ..params import param
+from ..requests import VaceRequest
+from ..tasks import Task
 from .base import VaceWidget
 from .functions import (
     ImageReferenceWidget,
@@ -17,88 +28,123 @@ from .functions import (
     VideoOutpaintingWidget,
     VideoRepaintingWidget,
 )
+from .history import JobHistory
 from .player import display_path
+from .summary import display_with_copy
 
 __all__ = ["VaceStudio"]
 
-#: where a result can go next: (tab index, field, label)
-_REUSE = (
-    (1, "video", "Video repainting: source video"),
-    (2, "video", "Video edit: source video"),
-    (3, "first_clip", "Video extension: first clip"),
-    (4, "video", "Video outpainting: source video"),
+_CLASSES: tuple[type[VaceWidget], ...] = (
+    ImageReferenceWidget,
+    VideoRepaintingWidget,
+    VideoEditWidget,
+    VideoExtensionWidget,
+    VideoOutpaintingWidget,
+)
+_FUNCTIONS = tuple(cls.request_class.function for cls in _CLASSES)
+#: where a result video can go next: (function, field)
+_INPUTS = (
+    ("video_repainting", "video"),
+    ("video_edit", "video"),
+    ("video_extension", "first_clip"),
+    ("video_outpainting", "video"),
 )
 
 
 class VaceStudio(W.VBox):
-    """All five functions in tabs, with a shared history; a result can feed another tab."""
+    """All five functions in tabs over a shared history (:class:`JobHistory`); a result
+    can feed another tab, and a job's request can be loaded back into its form."""
 
     def __init__(self, client: Any = None):
         super().__init__()
-        classes = (
-            ImageReferenceWidget,
-            VideoRepaintingWidget,
-            VideoEditWidget,
-            VideoExtensionWidget,
-            VideoOutpaintingWidget,
-        )
-        self.function_widgets: list[VaceWidget] = [cls(client=client) for cls in classes]
+        if client is None:
+            from ..backend import default_client
+
+            client = default_client()
+        self.client = client
+        self._built: dict[str, VaceWidget] = {}
         self._tabs = W.Tab(
-            children=self.function_widgets, titles=[w.title for w in self.function_widgets]
+            children=[W.Box() for _ in _CLASSES], titles=[cls.title for cls in _CLASSES]
         )
-        self._history = W.HTML()
-        self._rows: dict[int, TaskSnapshot] = {}
-        for widget in self.function_widgets:
-            widget.set_targets([(label, self._sender(tab, field)) for tab, field, label in _REUSE])
-            widget.observe(self._on_status, ["status", "local_path"])
-        self.children = [self._tabs, W.HTML("<b>History</b>"), self._history]
+        self.history = JobHistory(client=client, title="Wan2.1 VACE studio")
+        self.history.set_targets(
+            [(_input_label(f, field), f, self._sender(f, field)) for f, field in _INPUTS]
+        )
+        self.history.set_loader(self._load)
+        self.children = [self._tabs, self.history]
         self.add_class("wanvace-studio")
-        self._render_history()
+        self._build(self._tabs.selected_index or 0)
+        self._tabs.observe(self._on_tab, "selected_index")
 
     def __getitem__(self, function: str) -> VaceWidget:
-        """The widget of one function, e.g. ``studio["video_edit"]``."""
-        for widget in self.function_widgets:
-            if widget.request_class.function == function:
-                return widget
-        raise KeyError(f"{function!r} is not one of {', '.join(c.FUNCTIONS)}")
+        """The widget of one function, e.g. ``studio["video_edit"]`` (built if need be)."""
+        if function not in _FUNCTIONS:
+            raise KeyError(f"{function!r} is not one of {', '.join(c.FUNCTIONS)}")
+        return self._build(_FUNCTIONS.index(function))
 
     def select(self, function: str) -> VaceWidget:
         """Show the tab of one function and return its widget."""
         widget = self[function]
-        self._tabs.selected_index = self.function_widgets.index(widget)
+        self._tabs.selected_index = _FUNCTIONS.index(function)
         return widget
 
     @property
-    def tasks(self):
+    def function_widgets(self) -> list[VaceWidget]:
+        """The function widgets built so far, in tab order."""
+        return [self._built[f] for f in _FUNCTIONS if f in self._built]
+
+    @property
+    def tasks(self) -> list[Task]:
+        """The current task of each function widget."""
         return [w.task for w in self.function_widgets if w.task is not None]
 
-    def _sender(self, tab: int, field: str):
+    def close(self) -> None:
+        self.history.close()
+        super().close()
+
+    def _ipython_display_(self) -> None:
+        """The live studio, then the static copy of its finished jobs as its own output."""
+        display_with_copy(self, self.history.show_summary)
+
+    # -- tabs ------------------------------------------------------------------------------
+
+    def _build(self, index: int) -> VaceWidget:
+        function = _FUNCTIONS[index]
+        widget = self._built.get(function)
+        if widget is not None:
+            return widget
+        widget = _CLASSES[index](client=self.client)
+        widget.set_targets(
+            [
+                (_input_label(f, field), self._sender(f, field))
+                for f, field in _INPUTS
+                if f != function  # never the job's own tab
+            ]
+        )
+        widget.observe(lambda _: self.history.track_new_tasks(), "status")
+        self._built[function] = widget
+        children = list(self._tabs.children)
+        children[index] = widget
+        self._tabs.children = children
+        return widget
+
+    def _on_tab(self, change: dict) -> None:
+        if change["new"] is not None:
+            self._build(change["new"])
+
+    # -- hand-over between tabs --------------------------------------------------------------
+
+    def _sender(self, function: str, field: str):
         def send(path: str) -> None:
-            self.function_widgets[tab]._controls[field].write(path)
-            self._tabs.selected_index = tab
+            self.select(function).set_input(field, display_path(path))
 
         return send
 
-    def _on_status(self, change) -> None:
-        widget = change["owner"]
-        if widget.task is not None:
-            self._rows[id(widget.task)] = widget.task.snapshot()
-            self._render_history()
+    def _load(self, request: VaceRequest) -> None:
+        self.select(request.function).set_request(request)
 
-    def _render_history(self) -> None:
-        if not self._rows:
-            self._history.value = "<i>No jobs yet.</i>"
-            return
-        rows = "".join(
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td></tr>".format(
-                html.escape(s.function),
-                html.escape(s.status),
-                html.escape(s.task_id or "—"),
-                html.escape(display_path(s.local_path) if s.local_path else ""),
-            )
-            for s in self._rows.values()
-        )
-        self._history.value = (
-            "<table style='font-size:12px'><tr><th>function</th><th>status</th><th>task</th>"
-            f"<th>saved as</th></tr>{rows}</table>"
-        )
+
+def _input_label(function: str, field: str) -> str:
+    """``Video edit: source video``: the tab's title and the field's label."""
+    label = param(function, field).label
+    return f"{_CLASSES[_FUNCTIONS.index(function)].title}: {label[0].lower()}{label[1:]}"

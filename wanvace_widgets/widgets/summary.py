@@ -1,98 +1,119 @@
-"""A static summary of a widget's finished jobs, for pages without the live widget.
+"""A static copy of the finished jobs, shown beside a live studio or history.
 
-Widget state is not saved in notebooks by default, so a reopened notebook (or its HTML
-export, or GitHub's view) cannot show the widget. Each function widget therefore
-displays, after itself, this summary as plain HTML: a poster of each result (a small JPEG
-of its first frame), the prompt, the status and where the video was saved. Inline styles
-only: no stylesheet of ours is loaded on such pages. Next to the live widget the page
-hides it (``static/vace_widget.css``).
+A widget view needs the widget manager's JavaScript and either a kernel or saved widget
+state (off by default in JupyterLab), so a reopened notebook shows "model not found" and an
+HTML export (nbconvert) or GitHub shows nothing of it. A studio therefore displays a second
+output: plain HTML with no script (poster images as small data URLs, every text escaped)
+and a text form for terminals. It is kept up to date as jobs finish through its display id
+(``update_display``), so the notebook saves the latest copy. While the live history shows
+in the same output area, the history's stylesheet hides the copy (``job_history.css``).
 """
 
 from __future__ import annotations
 
-import base64
 import html
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from .. import lifecycle as s
-from ..media import MediaReadError, thumbnail
-from ..tasks import TaskSnapshot
+from .job_records import JobRecord, function_title
 from .player import display_path
+from .posters import data_url
 
-__all__ = ["POSTER_MAX_SIDE", "poster_jpeg", "summary_bundle"]
+__all__ = ["SUMMARY_CLASS", "StaticSummary", "display_with_copy", "summary_bundle"]
 
-#: the poster's longest side, in pixels (about 5 kB of JPEG)
-POSTER_MAX_SIDE = 200
-_PROMPT_CHARS = 160
+SUMMARY_CLASS = "wanvace-static-summary"
+#: the newest finished jobs the copy shows (a notebook should not grow without bound)
+SUMMARY_LIMIT = 12
+_PROMPT_CHARS = 200
 
-
-def poster_jpeg(video: Path) -> bytes | None:
-    """The first frame of a result as a small JPEG, or None when it cannot be read."""
-    try:
-        return thumbnail(video, max_side=POSTER_MAX_SIDE)
-    except (MediaReadError, OSError):
-        return None
+PosterOf = Callable[[JobRecord], "bytes | None"]
 
 
-def summary_bundle(
-    title: str, jobs: Sequence[TaskSnapshot], posters: Mapping[str, bytes]
-) -> dict[str, str]:
-    """``text/html`` and ``text/plain`` of the finished ``jobs`` (posters by job id)."""
-    finished = [job for job in jobs if job.finished]
-    if not finished:
-        head = f"{title}: no finished job yet. Run this cell to use the form."
-        return {
-            "text/html": _frame(f"<b>{html.escape(title)}</b>: no finished job yet. Run this "
-                                "cell to use the form."),
-            "text/plain": head,
-        }  # fmt: skip
-    count = f"{len(finished)} finished job{'s' if len(finished) > 1 else ''}"
-    rows = "".join(_job_html(job, posters.get(job.job_id)) for job in finished)
-    heading = (
-        f"<div><b>{html.escape(title)}</b>: {count} (a static summary; run this cell for "
-        "the live form)</div>"
+def summary_bundle(title: str, records: Sequence[JobRecord], poster_of: PosterOf) -> dict:
+    """``text/html`` and ``text/plain`` of the finished jobs among ``records`` (newest
+    first, at most SUMMARY_LIMIT)."""
+    done = [r for r in records if r.finished]
+    shown = done[:SUMMARY_LIMIT]
+    more = len(done) - len(shown)
+    rows = "".join(_row_html(r, poster_of(r)) for r in shown)
+    note = f"<div>… and {more} earlier finished jobs.</div>" if more else ""
+    body = (
+        f"<table style='border-collapse:collapse'>{rows}</table>{note}"
+        if shown
+        else "<div><i>No finished jobs yet.</i></div>"
     )
-    plain = [f"{title}: {count}", *(_job_text(job) for job in finished)]
-    return {"text/html": _frame(heading + rows), "text/plain": "\n".join(plain)}
+    page = (
+        f"<div class='{SUMMARY_CLASS}' style='font-size:13px;line-height:1.4'>"
+        f"<div><b>{html.escape(title)}</b>: finished jobs (a static copy; run the cell for "
+        f"the live widget)</div>{body}</div>"
+    )
+    count = "1 finished job" if len(done) == 1 else f"{len(done)} finished jobs"
+    lines = [f"{title}: {count}"] + [_row_text(r) for r in shown]
+    return {"text/html": page, "text/plain": "\n".join(lines)}
 
 
-def _frame(inner: str) -> str:
+def display_with_copy(widget: Any, show_copy: Callable[[], None]) -> None:
+    """What ``_ipython_display_`` does: the live widget as one output, then its static
+    copy as another (a reopened notebook shows the second when it cannot show the first)."""
+    from IPython.display import display
+
+    display(widget._repr_mimebundle_(), raw=True)
+    show_copy()
+
+
+class StaticSummary:
+    """The copy's outputs: shown once per display of the widget, then updated in place."""
+
+    def __init__(self) -> None:
+        self._handles: list[Any] = []
+        self._bundle: dict | None = None
+
+    @property
+    def shown(self) -> bool:
+        return bool(self._handles)
+
+    def show(self, bundle: dict) -> None:
+        """Display the copy as an output of its own (from ``_ipython_display_``)."""
+        from IPython.display import display
+
+        handle = display(bundle, raw=True, display_id=True)
+        if handle is not None:  # None outside IPython: nothing was displayed
+            self._handles.append(handle)
+        self._bundle = bundle
+
+    def update(self, bundle: dict) -> None:
+        """Replace every shown copy, when it changed (safe from background code: it sends
+        one update message routed by display id, and changes no widget)."""
+        if not self.shown or bundle == self._bundle:
+            return
+        self._bundle = bundle
+        for handle in self._handles:
+            handle.update(bundle, raw=True)
+
+
+def _row_html(record: JobRecord, poster: bytes | None) -> str:
+    image = (
+        f"<img src='{data_url(poster)}' alt='poster' style='max-width:96px;max-height:96px'>"
+        if poster
+        else ""
+    )
+    prompt = record.prompt
+    if len(prompt) > _PROMPT_CHARS:
+        prompt = prompt[: _PROMPT_CHARS - 1] + "…"
+    path = (
+        f"<br><code>{html.escape(display_path(record.local_path))}</code>"
+        if record.local_path
+        else ""
+    )
+    error = f"<br><i>{html.escape(record.error)}</i>" if record.error else ""
+    cell = "style='padding:4px 8px 4px 0;vertical-align:top;text-align:left'"
     return (
-        "<div class='wanvace-summary' style='font-family:sans-serif;font-size:13px;"
-        f"line-height:1.4;margin:4px 0'>{inner}</div>"
+        f"<tr><td {cell}>{image}</td><td {cell}><b>{html.escape(record.status)}</b> · "
+        f"{html.escape(function_title(record.function))}<br>{html.escape(prompt)}"
+        f"{path}{error}</td></tr>"
     )
 
 
-def _job_html(job: TaskSnapshot, poster: bytes | None) -> str:
-    image = ""
-    if poster:
-        data = base64.b64encode(poster).decode()
-        image = (
-            f"<img src='data:image/jpeg;base64,{data}' alt='first frame of the result' "
-            "style='max-width:200px;border:1px solid #ccc;flex:0 0 auto'/>"
-        )
-    colour = "#1b7f3b" if job.status == s.SUCCEEDED and job.error is None else "#b00020"
-    lines = [
-        f"<b style='color:{colour}'>{html.escape(job.status)}</b>"
-        + (f" · task <code>{html.escape(job.task_id)}</code>" if job.task_id else ""),
-        f"“{html.escape(_prompt(job))}”",
-    ]
-    if job.local_path:
-        lines.append(f"saved as <code>{html.escape(display_path(job.local_path))}</code>")
-    if job.error is not None:
-        lines.append(f"<span style='color:#b00020'>{html.escape(str(job.error))}</span>")
-    return (
-        "<div style='display:flex;gap:10px;align-items:flex-start;margin:6px 0'>"
-        f"{image}<div>{'<br>'.join(lines)}</div></div>"
-    )
-
-
-def _job_text(job: TaskSnapshot) -> str:
-    where = f", saved as {display_path(job.local_path)}" if job.local_path else ""
-    return f"- {job.status} task {job.task_id or '—'}: “{_prompt(job)}”{where}"
-
-
-def _prompt(job: TaskSnapshot) -> str:
-    prompt = str((job.request or {}).get("prompt") or "")
-    return prompt if len(prompt) <= _PROMPT_CHARS else prompt[: _PROMPT_CHARS - 1] + "…"
+def _row_text(record: JobRecord) -> str:
+    where = f" → {display_path(record.local_path)}" if record.local_path else ""
+    return f"  {record.status} {record.function}: {record.prompt[:60]!r}{where}"
