@@ -250,6 +250,25 @@ async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path
     await after.aclose()
 
 
+async def test_a_rerun_cell_with_its_request_resumes_only_that_requests_task(tmp_path, media):
+    app = create_app(EmulatorConfig(pending_s=0.2, running_s=0.3))
+    before = make_client(app, tmp_path)
+    request = wv.VideoOutpainting(prompt="wide", video=media["source"], left_scale=1.3)
+    task = await before.submit(request)
+    await before.aclose()  # the kernel restarts: nobody polls
+    after = make_client(app, tmp_path)
+    other = wv.VideoOutpaintingWidget(
+        client=after, request=wv.VideoOutpainting(prompt="another", video=media["source"])
+    )
+    assert other.task is None  # a form of another request starts fresh
+    same = wv.VideoOutpaintingWidget(client=after, request=request)  # the cell run again
+    assert same.task is not None and same.task.task_id == task.task_id
+    assert same.task.request_id == task.request_id
+    await same.wait(30)
+    assert same.status == "SUCCEEDED"
+    await after.aclose()
+
+
 async def test_a_result_goes_to_another_form_by_its_path_beside_the_notebook(
     emulated, requests_by_function, tmp_path, monkeypatch
 ):

@@ -96,8 +96,7 @@ class VaceWidget(W.VBox):
         if request is not None:
             self.set_request(request)
         self._validate()
-        if request is None:
-            self._resume_unfinished()
+        self._resume_unfinished(request)
 
     def _build(self) -> None:
         self._prompt = W.Textarea(  # "auto": the column's width less the widget's margin
@@ -402,24 +401,27 @@ class VaceWidget(W.VBox):
         self._render()  # at once: Generate is off before the next click can be handled
         self._ticker = self._spawn(self._tick(task))
 
-    def _resume_unfinished(self) -> None:
+    def _resume_unfinished(self, given: VaceRequest | None) -> None:
         """After a kernel restart, follow this function's newest unfinished task again
-        (from the client's journal, with its submit time and request id)."""
+        (from the client's journal, with its submit time and request id). A form made with
+        a request (a re-run cell) picks up only a task of that same request."""
         try:
             asyncio.get_running_loop()
         except RuntimeError:
             return
-        client = self.client
-        entries = client.unfinished_jobs(self.request_class.function)
-        if not entries:
+        client, function = self.client, self.request_class.function
+        for entry in reversed(client.unfinished_jobs(function)):
+            try:
+                request, _ = request_from_summary(function, entry["request"])
+            except (KeyError, TypeError, ValidationError):
+                request = None
+            if given is None:
+                if request is not None:
+                    self.set_request(request)
+            elif request is None or request.summary() != given.summary():
+                continue
+            self._follow(client.attach(entry["task_id"]), request)
             return
-        entry = entries[-1]
-        try:
-            request, _ = request_from_summary(self.request_class.function, entry["request"])
-            self.set_request(request)
-        except (KeyError, TypeError, ValidationError):
-            request = None
-        self._follow(client.attach(entry["task_id"]), request)
 
     def _on_job(self, snapshot: TaskSnapshot) -> None:
         """Every change of every job of this form, on the event loop."""
