@@ -229,12 +229,19 @@ class Later(SystemClock):
         return super().now() + 600
 
 
-async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path, media):
+async def left_by_a_restart(tmp_path, media):
+    """An emulator, and a request whose task was submitted by a client that then stopped
+    (the kernel restarted: nobody polls); its journal in ``tmp_path``."""
     app = create_app(EmulatorConfig(pending_s=0.2, running_s=0.3))
     before = make_client(app, tmp_path)
     request = wv.VideoOutpainting(prompt="wide", video=media["source"], left_scale=1.3)
     task = await before.submit(request)
-    await before.aclose()  # the kernel restarts: nobody polls
+    await before.aclose()
+    return app, request, task
+
+
+async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path, media):
+    app, request, task = await left_by_a_restart(tmp_path, media)
     after = make_client(app, tmp_path, clock=Later())
     widget = wv.VideoOutpaintingWidget(client=after)
     assert widget.task is not None and widget.task.task_id == task.task_id
@@ -251,11 +258,7 @@ async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path
 
 
 async def test_a_rerun_cell_with_its_request_resumes_only_that_requests_task(tmp_path, media):
-    app = create_app(EmulatorConfig(pending_s=0.2, running_s=0.3))
-    before = make_client(app, tmp_path)
-    request = wv.VideoOutpainting(prompt="wide", video=media["source"], left_scale=1.3)
-    task = await before.submit(request)
-    await before.aclose()  # the kernel restarts: nobody polls
+    app, request, task = await left_by_a_restart(tmp_path, media)
     after = make_client(app, tmp_path)
     other = wv.VideoOutpaintingWidget(
         client=after, request=wv.VideoOutpainting(prompt="another", video=media["source"])
