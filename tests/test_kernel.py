@@ -1,5 +1,6 @@
 """In a real ipykernel (7, and 6 when tests/kernels/make_ipykernel6.sh has run):
-a click on Generate reaches SUCCEEDED with no further cell executed, and the blocking
+a click on Generate reaches SUCCEEDED with no further cell executed (a second click makes
+no second job; the static summary is updated), and the blocking
 conveniences work inside the kernel's running loop and leave it healthy."""
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def stdout(messages: list[dict]) -> str:
 
 
 def test_click_reaches_succeeded_with_no_further_cell(kernel, tmp_path):
+    """Two clicks on Generate (as a page with a slow kernel could send) make one job; the
+    status follows it to SUCCEEDED with no further cell, and the static summary displayed
+    after the widget is updated with the finished job."""
     execute(kernel, SETUP.format(samples=str(tmp_path / "s"), results=str(tmp_path / "r")))
     opened = execute(
         kernel,
@@ -90,27 +94,35 @@ def test_click_reaches_succeeded_with_no_further_cell(kernel, tmp_path):
         for m in opened
         if m["msg_type"] == "comm_open"
     }
-    button = next(cid for cid, s in states.items() if s.get("description") == "Generate")
+    buttons = next(cid for cid, s in states.items() if "generate_enabled" in s)
     status = next(cid for cid, s in states.items() if "wanvace-status" in s.get("_dom_classes", ()))
-    click = kernel.session.msg(
-        "comm_msg", {"comm_id": button, "data": {"method": "custom", "content": {"event": "click"}}}
-    )
-    kernel.shell_channel.send(click)
-    seen, deadline = [], time.monotonic() + 60
-    while time.monotonic() < deadline:
+    summary = next(m for m in opened if m["content"].get("transient", {}).get("display_id"))
+    assert "No finished jobs yet" in summary["content"]["data"]["text/html"]
+    display_id = summary["content"]["transient"]["display_id"]
+    for _ in range(2):
+        click = kernel.session.msg(
+            "comm_msg",
+            {"comm_id": buttons, "data": {"method": "custom", "content": {"click": "generate"}}},
+        )
+        kernel.shell_channel.send(click)
+    seen, updates, deadline = [], [], time.monotonic() + 60
+    while time.monotonic() < deadline and not (updates and any("SUCCEEDED" in v for v in seen)):
         try:
             msg = kernel.get_iopub_msg(timeout=1)
         except queue.Empty:
             continue
         content = msg["content"]
         if msg["msg_type"] == "comm_msg" and content.get("comm_id") == status:
-            value = content["data"].get("state", {}).get("value", "")
-            seen.append(value)
-            if "SUCCEEDED" in value and "Downloading" not in value:
-                break
-    assert seen and "SUCCEEDED" in seen[-1], seen[-3:]
+            seen.append(content["data"].get("state", {}).get("value", ""))
+        if msg["msg_type"] == "update_display_data":
+            assert content["transient"]["display_id"] == display_id
+            updates.append(content["data"]["text/html"])
+    assert updates and "SUCCEEDED" in updates[0] and "data:image/jpeg;base64," in updates[0]
+    assert "wide" in updates[0]  # the prompt
+    assert any("SUCCEEDED" in v for v in seen), seen[-3:]
     assert any("RUNNING" in v or "PENDING" in v for v in seen)
-    assert list((tmp_path / "r").glob("*.mp4"))
+    assert len(list((tmp_path / "r").glob("*.mp4"))) == 1
+    assert stdout(execute(kernel, "print(len(client.tasks))")).strip() == "1"
 
 
 def test_blocking_run_inside_the_kernel_loop_and_the_loop_stays_usable(kernel, tmp_path):

@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import comm
+import ipywidgets as W
 import numpy as np
 import pytest
 import traitlets
@@ -358,10 +359,10 @@ def controls(widget):
 async def test_the_edit_form_paints_into_its_mask_field_and_generates(media, workdir, client):
     widget = wv.VideoEditWidget(client=client)
     painter, form = widget._painter, controls(widget)
-    assert painter in widget.children and painter.frame_limit == 0
+    assert painter in widget._inputs.children and painter.frame_limit == 0
     widget._prompt.value = "A knight."
     form["video"].set_value(str(media["source"]))
-    assert painter.frame_limit == 90 and widget._generate.disabled  # no mask yet
+    assert painter.frame_limit == 90 and not widget.ready  # no mask yet
     form["mask_frame_id"].value = 10
     assert painter.mask_frame_id == 10
     page_says(painter, stroke([100, 100, 300, 200], seq=1))
@@ -372,11 +373,11 @@ async def test_the_edit_form_paints_into_its_mask_field_and_generates(media, wor
     assert form["mask_image"]._preview.value != thumbnail  # the field's preview follows
     request = widget.request
     assert request.mask_image == "masks/source-mask.png" and request.mask_frame_id == 10
-    assert not widget._generate.disabled
+    assert widget.ready
     task = widget.submit()
     await widget.wait(30)
     assert task.status == "SUCCEEDED"
-    state = json.dumps([w.get_state() for w in (painter, *widget.children)], default=str)
+    state = json.dumps(W.Widget.get_manager_state()["state"], default=str)
     assert SECRET not in state and SECRET not in repr(painter)
 
 
@@ -397,7 +398,7 @@ async def test_clearing_the_painting_empties_the_mask_field(media, workdir, clie
     form["video"].set_value(str(media["source"]))
     page_says(painter, stroke([100, 100], seq=1))
     page_says(painter, {"action": "clear", "seq": 2})
-    assert form["mask_image"].value is None and widget._generate.disabled
+    assert form["mask_image"].value is None and not widget.ready
     page_says(painter, {"action": "undo", "seq": 3})
     assert form["mask_image"].value == "masks/source-mask.png"
 
@@ -480,7 +481,7 @@ def test_the_front_end_modules_ship_in_the_wheel(tmp_path):
     (wheel,) = tmp_path.glob("wanvace_widgets-*.whl")
     static = root / "wanvace_widgets" / "widgets" / "static"
     with zipfile.ZipFile(wheel) as archive:
-        for name in ("mask_painter.js", "mask_painter.css", "outpaint_preview.js"):
-            shipped = archive.read(f"wanvace_widgets/widgets/static/{name}")
-            assert shipped == (static / name).read_bytes()
+        for path in static.iterdir():  # the painter's, the preview's, the job buttons'
+            shipped = archive.read(f"wanvace_widgets/widgets/static/{path.name}")
+            assert shipped == path.read_bytes()
     assert MaskPainter()._esm == (static / "mask_painter.js").read_text()  # the module, not a path

@@ -83,8 +83,9 @@ async def test_the_outpainting_form_drives_its_preview(media, client):
         request=wv.VideoOutpainting(prompt="wide", video=media["source"], right_scale=1.4),
     )
     preview = widget._preview
-    children = list(widget.children)
-    assert children.index(preview) == children.index(widget._controls["right_scale"].widget) + 1
+    inputs = list(widget._inputs.children)  # the form's column, under the scales
+    assert inputs.index(preview) == inputs.index(widget._controls["right_scale"].widget) + 1
+    assert widget._controls["video"].control._preview.value == ""  # the source is shown once
     assert preview.canvas == widened_canvas(640, 360, 1, 1, 1, 1.4)
     widget._controls["top_scale"].control.value = 1.5
     assert preview.canvas == widened_canvas(640, 360, 1.5, 1, 1, 1.4)

@@ -297,12 +297,18 @@ def test_a_control_reads_none_while_it_shows_the_api_default(row, widget_type):
 
 def test_a_choice_whose_default_is_empty_offers_it_as_default():
     control = FieldControl(param("video_edit", "control_condition"))
-    assert control.control.options == ("(default)", "posebodyface", "depth")
+    assert control.control.options == (
+        ("(default: none)", "(default)"),  # the entry says what the default is
+        ("posebodyface", "posebodyface"),
+        ("depth", "depth"),
+    )
     control.write("")
     assert control.control.value == "(default)" and control.read() is None
     required = FieldControl(param("video_repainting", "control_condition"))
-    assert required.control.options == c.REPAINT_CONTROL_CONDITIONS
+    assert [value for _, value in required.control.options] == list(c.REPAINT_CONTROL_CONDITIONS)
     assert required.read() == "depth"  # the suggestion, sent since the field is required
+    mask_type = FieldControl(param("video_edit", "mask_type"))
+    assert mask_type.control.label == "tracking (default)" and mask_type.read() is None
 
 
 def test_a_control_for_text_is_not_offered():
@@ -313,12 +319,12 @@ def test_a_control_for_text_is_not_offered():
 async def test_a_mask_frame_past_the_video_blocks_generate_next_to_the_field(client, media):
     widget = wv.VideoEditWidget(client=client)
     widget.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["mask"]))
-    assert not widget._generate.disabled
+    assert widget.ready
     widget._controls["mask_frame_id"].write(500)  # the sample has 90 frames (3 s at 30 fps)
-    assert widget._generate.disabled
+    assert not widget.ready
     assert "last frame, 91" in widget._controls["mask_frame_id"].error.value
     widget._controls["mask_frame_id"].write(91)
-    assert not widget._generate.disabled and widget._controls["mask_frame_id"].error.value == ""
+    assert widget.ready and widget._controls["mask_frame_id"].error.value == ""
 
 
 async def test_the_edit_form_sends_mask_options_with_a_mask_video(client, media):
@@ -329,7 +335,7 @@ async def test_the_edit_form_sends_mask_options_with_a_mask_video(client, media)
             prompt="x", video=media["source"], mask_video=media["source"], mask_type="fixed"
         )
     )
-    assert widget.request.mask_type == "fixed" and not widget._generate.disabled
+    assert widget.request.mask_type == "fixed" and widget.ready
 
 
 async def test_a_form_request_is_accepted_by_the_emulator(client, media):

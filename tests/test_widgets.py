@@ -3,7 +3,6 @@ cancel, and what ends up in widget state (the studio: tests/test_studio.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 
@@ -12,50 +11,12 @@ import ipywidgets as W
 import pytest
 
 import wanvace_widgets as wv
-from tests.helpers import finished, make_client
+from tests.conftest import WIDGET_SECRET as SECRET
+from tests.helpers import finished, make_client, until
+from wanvace_widgets.clock import SystemClock
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.journal import Journal
 from wanvace_widgets.widgets.player import EMBED_LIMIT, display_path
-
-SECRET = "sk-widget-secret-9876543210"
-
-
-@pytest.fixture
-def requests_by_function(media):
-    return {
-        "image_reference": wv.ImageReference(
-            prompt="a walk",
-            ref_images=[media["subject"], media["background"]],
-            obj_or_bg=["obj", "bg"],
-        ),
-        "video_repainting": wv.VideoRepainting(
-            prompt="paint", video=media["source"], control_condition="scribble"
-        ),
-        "video_edit": wv.VideoEdit(
-            prompt="knight", video=media["source"], mask_image=media["mask"]
-        ),
-        "video_extension": wv.VideoExtension(
-            prompt="go on", first_clip=media["first_clip"], last_frame=media["last_frame"]
-        ),
-        "video_outpainting": wv.VideoOutpainting(
-            prompt="wide", video=media["source"], right_scale=1.4
-        ),
-    }
-
-
-@pytest.fixture
-def widget_app():
-    return create_app(EmulatorConfig(pending_s=0.05, running_s=0.1))
-
-
-@pytest.fixture
-async def emulated(widget_app, tmp_path):
-    client = make_client(
-        widget_app, tmp_path, api_key=SECRET, backend_label="offline emulator: test"
-    )
-    yield client
-    await client.aclose()
-
 
 WIDGETS = {
     "image_reference": wv.ImageReferenceWidget,
@@ -69,14 +30,15 @@ WIDGETS = {
 @pytest.mark.parametrize("function", list(WIDGETS))
 async def test_each_widget_generates_and_plays(function, emulated, requests_by_function):
     widget = WIDGETS[function](client=emulated)
-    assert widget._generate.disabled and widget.status == "invalid"
+    assert not widget._buttons.generate_enabled and widget.status == "invalid"
     widget.set_request(requests_by_function[function])
     assert widget.request.summary() == requests_by_function[function].summary()  # round-trip
-    assert not widget._generate.disabled and widget.status == "idle"
-    assert "offline emulator" in widget._backend.value
+    assert widget._buttons.generate_enabled and widget.status == "idle"
+    assert "offline emulator" in widget._status.value
     statuses = []
     widget.observe(lambda change: statuses.append(change["new"]), "status")
-    widget._generate.click()
+    widget._buttons.click("generate")
+    assert not widget._buttons.generate_enabled  # at once, before the job got anywhere
     await widget.wait(timeout=30)
     assert statuses[0] == "QUEUED" and statuses[-1] == "SUCCEEDED"
     assert "PENDING" in statuses or "RUNNING" in statuses
@@ -84,25 +46,26 @@ async def test_each_widget_generates_and_plays(function, emulated, requests_by_f
     assert widget.task.task_id in widget._status.value
     video = widget._player.children[1]
     assert isinstance(video, W.Video) and video.controls and not video.autoplay  # no server here
-    assert not widget._generate.disabled
+    assert widget._buttons.generate_enabled and widget.jobs == [widget.task]
 
 
 async def test_validation_message_sits_next_to_the_field(emulated, media):
     widget = wv.VideoRepaintingWidget(client=emulated)
     widget._prompt.value = "paint"
     widget._controls["video"].control.set_value(str(media["source"]))
-    assert not widget._generate.disabled
+    assert widget.ready
     widget._controls["video"].control.set_value(str(media["subject"]))  # an image, not a video
-    assert widget._generate.disabled
+    assert not widget.ready
     assert "mp4" in widget._controls["video"].control._message.value
     widget._seed.value = "-3"
-    assert widget._generate.disabled and "seed" in widget._common_error.value
+    assert "Must be between 0 and 2147483647" in widget._options_error.value
+    assert "mp4" in widget._controls["video"].control._message.value  # both, at once
 
 
 async def test_mask_of_the_wrong_size_blocks_generate_before_paying(emulated, media):
     widget = wv.VideoEditWidget(client=emulated)
     widget.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["subject"]))
-    assert widget._generate.disabled
+    assert not widget.ready and not widget._buttons.generate_enabled
     assert "resolution" in widget._controls["mask_image"].control._message.value
     with pytest.raises(wv.ValidationError):
         widget.submit()
@@ -123,33 +86,31 @@ async def test_server_text_is_escaped_in_failures(emulated, widget_app, requests
     assert "InternalError" in widget._status.value and "request_id" in widget._status.value
 
 
-async def until(condition, timeout: float = 10.0) -> None:
-    """Wait for what the widget shows (its display is updated just after a status change)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "the widget never got there"
-        await asyncio.sleep(0.01)
-
-
-async def test_cancel_while_pending_and_stop_watching_while_running(tmp_path, media):
-    app = create_app(EmulatorConfig(pending_s=0.4, running_s=30))
+async def test_cancel_while_pending_stop_watching_while_running_and_follow_again(tmp_path, media):
+    app = create_app(EmulatorConfig(pending_s=0.4, running_s=1.5))
     client = make_client(app, tmp_path)
     request = wv.VideoOutpainting(prompt="wide", video=media["source"])
     widget = wv.VideoOutpaintingWidget(client=client, request=request)
-    action = widget._action
-    assert action.disabled
+    buttons = widget._buttons
+    assert buttons.action == ""
     widget.submit()
-    await until(lambda: widget.status == "PENDING" and not action.disabled)
-    assert action.description == "Cancel"
-    action.click()
+    await until(lambda: widget.status == "PENDING" and buttons.action == "cancel", "no Cancel")
+    buttons.click("action")
     with pytest.raises(wv.TaskCanceledError):
         await widget.wait(5)
-    assert widget.status == "CANCELED" and action.disabled
-    widget.submit()
-    await until(lambda: widget.status == "RUNNING" and action.description == "Stop watching")
-    assert not action.disabled
-    action.click()
-    assert not widget.task.watching and "not watched" in widget._status.value
+    assert (
+        widget.status == "CANCELED" and buttons.action == "" and "Canceled" in widget._status.value
+    )
+    widget.submit(again=True)  # nothing is live: a plain second job
+    await until(lambda: widget.status == "RUNNING" and buttons.action == "stop", "no Stop")
+    buttons.click("action")
+    assert not widget.task.watching and buttons.action == "follow"
+    assert "still runs on the server and is billed" in widget._status.value
+    assert not buttons.generate_enabled and buttons.again_enabled  # it still runs: no 2nd job
+    buttons.click("action")  # Follow again
+    await until(lambda: widget.task.watching and buttons.action == "stop", "not followed again")
+    await widget.wait(10)
+    assert widget.status == "SUCCEEDED" and widget.local_path
     await client.aclose()
 
 
@@ -162,9 +123,13 @@ async def test_the_status_line_says_when_jobs_like_this_usually_end(tmp_path, me
     client = make_client(app, tmp_path, journal=journal)
     widget = wv.VideoOutpaintingWidget(client=client, request=request)
     widget.submit()
-    await until(lambda: widget.status == "RUNNING" and "usually ends in" in widget._status.value)
-    seconds = int(re.search(r"usually ends in about (\d+) s", widget._status.value)[1])
+    await until(
+        lambda: widget.status == "RUNNING" and "as your earlier jobs" in widget._status.value,
+        "the status never said when the job usually ends",
+    )
+    seconds = int(re.search(r"about (\d+) s more, as your earlier jobs", widget._status.value)[1])
     assert 30 <= seconds <= 40  # what this kind of job took before, less the time gone
+    assert "data-kind='expected'" in widget._status.value  # a bar towards the usual end
     assert "5–10 minutes" not in widget._status.value
     widget.task.stop_watching()
 
@@ -172,9 +137,10 @@ async def test_the_status_line_says_when_jobs_like_this_usually_end(tmp_path, me
     widget = wv.VideoOutpaintingWidget(client=cold, request=request)
     widget.submit()
     await until(
-        lambda: widget.status == "RUNNING" and "usually 5–10 minutes" in widget._status.value
+        lambda: widget.status == "RUNNING" and "usually 5–10 minutes" in widget._status.value,
+        "the status never gave the service's usual time",
     )
-    assert "usually ends in" not in widget._status.value
+    assert "as your earlier jobs" not in widget._status.value
     widget.task.stop_watching()
     await client.aclose()
     await cold.aclose()
@@ -220,6 +186,7 @@ async def test_remote_url_previews_are_escaped(emulated):
 async def test_repr_is_short_and_secret_free(emulated):
     widget = wv.ImageReferenceWidget(client=emulated)
     assert repr(widget) == "ImageReferenceWidget(status='invalid')"
+    assert SECRET not in widget._status.value
 
 
 def test_default_client_is_the_emulator_without_a_key(monkeypatch, tmp_path):
@@ -255,21 +222,77 @@ async def test_edit_widget_lays_the_mask_over_its_frame(emulated, media):
     assert "will be edited" in widget._overlay.value
 
 
-async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path, media):
+class Later(SystemClock):
+    """The wall clock as a kernel restarted ten minutes after the submit sees it."""
+
+    def now(self) -> float:
+        return super().now() + 600
+
+
+async def left_by_a_restart(tmp_path, media):
+    """An emulator, and a request whose task was submitted by a client that then stopped
+    (the kernel restarted: nobody polls); its journal in ``tmp_path``."""
     app = create_app(EmulatorConfig(pending_s=0.2, running_s=0.3))
     before = make_client(app, tmp_path)
     request = wv.VideoOutpainting(prompt="wide", video=media["source"], left_scale=1.3)
     task = await before.submit(request)
-    await before.aclose()  # the kernel restarts: nobody polls
-    after = make_client(app, tmp_path)
+    await before.aclose()
+    return app, request, task
+
+
+async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path, media):
+    app, request, task = await left_by_a_restart(tmp_path, media)
+    after = make_client(app, tmp_path, clock=Later())
     widget = wv.VideoOutpaintingWidget(client=after)
     assert widget.task is not None and widget.task.task_id == task.task_id
     assert widget._controls["left_scale"].read() == 1.3 and widget._prompt.value == "wide"
+    # the true submit time and request id, from the journal: not 0 s, not a blank id
+    assert widget.task.submitted_at == task.submitted_at
+    assert "10 min 0" in widget._status.value and "since submit" in widget._status.value
+    assert task.request_id and task.request_id in widget._status.value
     await widget.wait(30)
     assert widget.status == "SUCCEEDED" and widget.local_path
     other = wv.VideoEditWidget(client=after)
     assert other.task is None  # only the same function's tasks are picked up
     await after.aclose()
+
+
+async def test_a_rerun_cell_with_its_request_resumes_only_that_requests_task(tmp_path, media):
+    app, request, task = await left_by_a_restart(tmp_path, media)
+    after = make_client(app, tmp_path)
+    other = wv.VideoOutpaintingWidget(
+        client=after, request=wv.VideoOutpainting(prompt="another", video=media["source"])
+    )
+    assert other.task is None  # a form of another request starts fresh
+    same = wv.VideoOutpaintingWidget(client=after, request=request)  # the cell run again
+    assert same.task is not None and same.task.task_id == task.task_id
+    assert same.task.request_id == task.request_id
+    await same.wait(30)
+    assert same.status == "SUCCEEDED"
+    await after.aclose()
+
+
+async def test_a_result_goes_to_another_form_by_its_path_beside_the_notebook(
+    emulated, requests_by_function, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # the notebook's folder, which holds the results folder
+    extension = wv.VideoExtensionWidget(
+        client=emulated, request=requests_by_function["video_extension"]
+    )
+    outpainting = wv.VideoOutpaintingWidget(client=emulated)
+    targets = [
+        (f"{w.title}: source", lambda path, w=w, f=f: w.set_input(f, path), w)
+        for w, f in ((extension, "first_clip"), (outpainting, "video"))
+    ]
+    extension.set_targets(targets)
+    assert extension._target.options == ("Video outpainting: source",)  # never its own form
+    extension.submit()
+    await extension.wait(30)
+    assert extension._reuse.layout.display is None
+    extension._reuse_button.click()
+    sent = outpainting._controls["video"].read()
+    assert sent == display_path(extension.task.local_path) and not sent.startswith("/")
+    assert (tmp_path / sent).is_file()
 
 
 def test_saved_paths_are_shown_relative_to_the_working_folder(tmp_path, monkeypatch):

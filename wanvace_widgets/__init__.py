@@ -22,7 +22,8 @@ _MODULES = {
     ".errors": (
         "APIConnectionError", "APIError", "APIStatusError", "APITimeoutError",
         "AuthenticationError", "BadRequestError", "BudgetExceededError", "ConfigurationError",
-        "ContentModerationError", "DownloadError", "InternalError", "MalformedAnswerError",
+        "ContentModerationError", "DownloadError", "InternalError", "JobInProgressError",
+        "MalformedAnswerError",
         "NotFoundError", "PermissionDeniedError", "QuotaError", "QuotaStoreError",
         "RateLimitError", "ServerError", "SubmitUnconfirmedError", "TaskCanceledError",
         "TaskDetachedError",
@@ -81,6 +82,7 @@ if TYPE_CHECKING:
         ContentModerationError,
         DownloadError,
         InternalError,
+        JobInProgressError,
         MalformedAnswerError,
         NotFoundError,
         PermissionDeniedError,

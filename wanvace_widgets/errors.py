@@ -9,6 +9,7 @@
     ├── BudgetExceededError                     the user's daily budget would be exceeded; not sent
     ├── QuotaStoreError                         the shared quota store failed; nothing was sent
     ├── InternalError                           a bug of ours in background work; the task is kept
+    ├── JobInProgressError (also RuntimeError)  this widget's job is still live; nothing was sent
     ├── APIError                                the server answered with an error, or did not answer
     │   ├── APIConnectionError                  no HTTP answer (refused, reset, DNS)
     │   │   └── APITimeoutError (also TimeoutError)
@@ -50,6 +51,7 @@ __all__ = [
     "ContentModerationError",
     "DownloadError",
     "InternalError",
+    "JobInProgressError",
     "MalformedAnswerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -111,6 +113,21 @@ class QuotaStoreError(VaceError):
 class InternalError(VaceError):
     """Background work met an error that is a bug of ours. The task keeps its last known
     state (and stays resumable when the server may still run it); please report it."""
+
+
+class JobInProgressError(VaceError, RuntimeError):
+    """A widget's job is still live, so another submit was refused: one click pays once.
+    Nothing was sent. ``submit(again=True)`` (the "Generate again" button) starts a second,
+    separately paid variation on purpose."""
+
+    def __init__(self, task_id: str | None, status: str):
+        self.task_id = task_id
+        self.status = status
+        which = f"task {task_id}" if task_id else "a job not yet submitted"
+        super().__init__(
+            f"this widget's job ({which}, {status}) is still live, so nothing was sent: wait for "
+            "it, or use 'Generate again' (submit(again=True)) for a second, paid variation"
+        )
 
 
 class APIError(VaceError):

@@ -24,7 +24,7 @@ from .media import MediaInfo, MediaReadError, probe
 from .media_rules import file_problem
 from .requests import MediaInput, VaceRequest
 
-__all__ = ["check_local_media", "prepare_media"]
+__all__ = ["check_local_media", "local_media_problems", "prepare_media"]
 
 #: an async GET with retries, provided by the client: (path, params) -> JSON body
 PolicyGetter = Callable[[str, dict], Awaitable[dict]]
@@ -78,44 +78,67 @@ def check_local_media(
     (``docs/api-contract.md`` §7, §8): the clips' total length, the mask's resolution and
     the mask image's frame. A remote file is the server's to check.
     """
-    checked = {}
-    items = {}
+    checked, problems = _inspect(request)
+    if problems:
+        raise problems[0]
+    return checked
+
+
+def local_media_problems(request: VaceRequest) -> list[ValidationError]:
+    """Every problem :func:`check_local_media` would raise, all at once, in its order: for
+    forms, which show each problem beside its field."""
+    return _inspect(request)[1]
+
+
+def _inspect(
+    request: VaceRequest,
+) -> tuple[dict[tuple[str, int | None], tuple[LocalMedia, MediaInfo]], list[ValidationError]]:
+    """The local files read and checked, and the problems found. A rule between two files
+    is checked when both could be read."""
+    checked, problems, items = {}, [], {}
     for item in request.media_inputs():
         if item.is_local:
-            media = _local(item)
-            checked[(item.field, item.index)] = (media, _check_one(item, media))
+            try:
+                media = _local(item)
+                checked[(item.field, item.index)] = (media, _check_one(item, media))
+            except ValidationError as error:
+                problems.append(error)
+                continue
             items[item.field] = item
     infos = {field: info for (field, _), (_, info) in checked.items()}
     clips = [infos[f] for f in ("first_clip", "last_clip") if f in infos]
     if len(clips) == 2 and sum(i.duration_s or 0 for i in clips) > c.CLIP_MAX_SECONDS + 0.05:
-        raise _fail(items["last_clip"], "first_clip and last_clip together may last at most 3 s")
+        problems.append(
+            _fail(items["last_clip"], "first_clip and last_clip together may last at most 3 s")
+        )
     video = infos.get("video")
     mask_field = "mask_image" if "mask_image" in infos else "mask_video"
     mask = infos.get(mask_field)
     if mask and video and (mask.width, mask.height) != (video.width, video.height):
-        raise _fail(
-            items[mask_field],
-            f"is {mask.width}x{mask.height} but the video is {video.width}x{video.height}; "
-            "the mask must have the video's resolution",
+        problems.append(
+            _fail(
+                items[mask_field],
+                f"is {mask.width}x{mask.height} but the video is {video.width}x{video.height}; "
+                "the mask must have the video's resolution",
+            )
         )
-    _check_mask_frame(request, video)
-    return checked
+    problems += _mask_frame_problems(request, video)
+    return checked, problems
 
 
-def _check_mask_frame(request: VaceRequest, video: MediaInfo | None) -> None:
+def _mask_frame_problems(request: VaceRequest, video: MediaInfo | None) -> list[ValidationError]:
     """A mask image's frame must lie in the (local) video: at most fps × seconds + 1."""
     frame = getattr(request, "mask_frame_id", None)
     if video is None or frame is None or getattr(request, "mask_image", None) is None:
-        return
+        return []
     last = c.max_mask_frame_id(video.fps or 0, video.duration_s or 0)
-    if frame > last:
-        raise ValidationError(
-            "mask_frame_id",
-            frame,
-            f"is past the video's last frame, {last} ({video.fps or 0:g} fps × "
-            f"{min(video.duration_s or 0, c.VIDEO_USED_SECONDS):g} s + 1)",
-            api_field="mask_frame_id",
-        )
+    if frame <= last:
+        return []
+    rule = (
+        f"is past the video's last frame, {last} ({video.fps or 0:g} fps × "
+        f"{min(video.duration_s or 0, c.VIDEO_USED_SECONDS):g} s + 1)"
+    )
+    return [ValidationError("mask_frame_id", frame, rule, api_field="mask_frame_id")]
 
 
 def _filename(media: LocalMedia, kind: str, identity: str, info: MediaInfo) -> str:

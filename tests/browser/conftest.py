@@ -77,16 +77,25 @@ class Lab:
 APPS = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
 
 
+def _write_settings(settings: Path, plugin: str, values: dict) -> None:
+    folder = settings / Path(plugin.split(":")[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{plugin.split(':')[1]}.jupyterlab-settings").write_text(json.dumps(values))
+
+
 @contextlib.contextmanager
-def running_jupyter(base: Path, app: str = "lab"):
+def running_jupyter(base: Path, app: str = "lab", save_widget_state: bool = True):
     """A JupyterLab or Notebook 7 with its own root, settings and runtime folders under
-    ``base``; its whole process group is killed afterwards."""
+    ``base``; its whole process group is killed afterwards. ``save_widget_state=False`` is
+    the front ends' own default (the tests mostly want the state saved, to search it)."""
     module, app_class = APPS[app]
     root, settings = base / "root", base / "settings"
     root.mkdir()
-    plugin = settings / "@jupyter-widgets" / "jupyterlab-manager"
-    plugin.mkdir(parents=True)
-    (plugin / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
+    _write_settings(
+        settings, "@jupyter-widgets/jupyterlab-manager:plugin", {"saveState": save_widget_state}
+    )
+    # no "get notified about Jupyter news?" toast over the widgets in screenshots
+    _write_settings(settings, "@jupyterlab/apputils-extension:notification", {"fetchNews": "false"})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -1,8 +1,14 @@
-"""The shared body of the five widgets: form, validation, Generate, status, player.
+"""The shared body of the five widgets: inputs on the left, the outcome on the right.
 
 A widget never talks HTTP: it builds a request from its form, hands it to the client, and
 follows the returned Task through observers, which run on the kernel's event loop while
-the user works in other cells. Background code only sets traits (no print, no display).
+the user works in other cells. Background code only sets traits (no print, no display);
+the one exception is the update of the widget's own static summary (``summary.py``), which
+the front end routes by its display id, so it can never land in another cell.
+
+One click pays once: the job buttons disable themselves in the page before any round trip
+(``job_buttons.py``), and ``submit()`` refuses while a job of this widget is live, unless
+asked for a second variation on purpose (``again=True``, the "Generate again" button).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import html
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,47 +24,40 @@ import ipywidgets as W
 import traitlets
 
 from .. import contract as c
-from ..errors import APIError, TaskError, VaceError, ValidationError
+from .. import lifecycle as s
+from ..errors import JobInProgressError, VaceError, ValidationError
 from ..requests import VaceRequest, is_remote_url
 from ..tasks import Task, TaskSnapshot
-from ..uploads import check_local_media
+from ..uploads import local_media_problems
 from .fields import Field, FieldControl
-from .player import ResultPlayer, served_url
+from .form_check import FormCheck, check_form, on_screen, problem_html
+from .job_buttons import JobButtons
+from .job_records import JobRecord, request_from_summary
+from .job_status import Backend, JobView, error_html, status_html
+from .player import ResultPlayer, display_path, served_url
+from .posters import PosterCache, poster_cache_for
+from .summary import StaticSummary, display_with_copy, summary_bundle
 
 __all__ = ["VaceWidget"]
 
-_STATUS_TEXT = {
-    "idle": "Ready",
-    "invalid": "Fix the form to generate",
-    "QUEUED": "Queued locally (keeping within 2 running tasks and 2 submits per second)",
-    "UPLOADING": "Uploading local files",
-    "SUBMITTING": "Submitting",
-    c.PENDING: "PENDING: queued on the server",
-    c.RUNNING: "RUNNING: generating",
-    c.SUCCEEDED: "SUCCEEDED",
-    c.FAILED: "FAILED",
-    c.CANCELED: "CANCELED",
-    c.UNKNOWN: "UNKNOWN: the server no longer knows this task",
-    "ERROR": "ERROR: nothing was created or billed",
-    "UNCONFIRMED": "UNCONFIRMED: the submit's answer was lost; it may exist on the server",
-}
-_ACTIONS = {"cancel": ("Cancel", "stop"), "stop": ("Stop watching", "eye-slash")}
-_COLORS = {
-    c.SUCCEEDED: "#1b7f3b",
-    c.FAILED: "#b00020",
-    "ERROR": "#b00020",
-    "UNCONFIRMED": "#b00020",
-    c.UNKNOWN: "#b00020",
-}
-_PROMPT_HELP = "Describe the video you want, rather than giving instructions. ≤ 800 characters."
+_PROMPT_HELP = "Describe the video you want, rather than giving instructions."
 #: a burst of status changes (queued → uploading → submitting → pending) within this time
 #: reaches the browser as one update
 RENDER_DELAY_S = 0.2
+#: the two columns' widths before they share what is left; below their sum (about
+#: 1,000 px with the gap) the outcome goes under the inputs
+INPUTS_BASIS, OUTCOME_BASIS = "540px", "400px"
+#: how often "Follow again" asks the client (0.05 s apart) before it says to try later
+_FOLLOW_ATTEMPTS = 40
+#: where problems of the shared fields are shown; any other field's go to the options row
+_PROMPT, _OPTIONS = "prompt", "seed"
 
 
 class VaceWidget(W.VBox):
-    """Base of the five function widgets. Public: ``request``, ``task``, ``submit()``,
-    ``await wait()``, ``set_request()``, and the observable ``status`` trait."""
+    """Base of the five function widgets. Public: ``request``, ``task`` (the newest job),
+    ``jobs`` (every job of this form), ``ready``, ``submit()``, ``await wait()``,
+    ``set_request()``, ``set_targets()``, ``set_input()``, and the observable
+    ``status`` and ``local_path`` traits."""
 
     status = traitlets.Unicode("idle")
     local_path = traitlets.Unicode("", help="the saved result video, once there is one")
@@ -69,85 +68,141 @@ class VaceWidget(W.VBox):
     fields: ClassVar[tuple[Field, ...]] = ()
     extend_prompt_by_default: ClassVar[bool] = False
     source_field: ClassVar[str | None] = "video"
+    #: False where the form shows the source itself (outpainting's widened canvas)
+    source_thumbnail: ClassVar[bool] = True
 
     def __init__(self, client: Any = None, request: VaceRequest | None = None):
         super().__init__()
         self._client = client
         self.task: Task | None = None
+        #: every job started or resumed by this form, oldest first
+        self.jobs: list[Task] = []
         self._ticker: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
         self._render_handle: asyncio.TimerHandle | None = None
         self._rendered_at = 0.0
-        self._action_mode: str | None = None
         self._source_url: str | None = None
         self._targets: list[tuple[str, Callable[[str], None]]] = []
-        self._prompt = W.Textarea(
-            placeholder=_PROMPT_HELP, layout=W.Layout(width="100%", height="70px")
+        self._touched: set[str] = set()
+        self._check = FormCheck(None)
+        self._files: tuple[Any, list[ValidationError]] = (None, [])
+        self._notice = ""
+        self._posters: PosterCache | None = None  # made with the first summary
+        self._summarized: set[tuple[str, str]] = set()  # (job id, status) in the summary
+        self._took: dict[str, float] = {}  # seconds each finished job took, by job id
+        self._static = StaticSummary()
+        self._backend_info: Backend | None = None
+        self._build()
+        if request is not None:
+            self.set_request(request)
+        self._validate()
+        self._resume_unfinished(request)
+
+    def _build(self) -> None:
+        self._prompt = W.Textarea(  # "auto": the column's width less the widget's margin
+            placeholder=_PROMPT_HELP, layout=W.Layout(width="auto", height="76px")
         )
+        self._prompt_count = W.HTML(_dom_classes=("wanvace-count",))
+        self._prompt_error = W.HTML()
         self._prompt_extend = W.Checkbox(
             value=self.extend_prompt_by_default,
             indent=False,
-            description="let the model rewrite the prompt (prompt_extend)",
+            description="let the model rewrite the prompt",
+            tooltip="parameters.prompt_extend: a language model expands the prompt first",
+            layout=W.Layout(width="auto"),
         )
         self._seed = W.Text(
             placeholder="random",
             description="seed",
-            layout=W.Layout(width="220px"),
-            style={"description_width": "40px"},
+            tooltip="parameters.seed, 0 … 2147483647: the same seed and inputs repeat a result",
+            layout=W.Layout(width="170px"),
+            style={"description_width": "36px"},
         )
-        self._watermark = W.Checkbox(value=False, indent=False, description="watermark (“AI生成”)")
-        self._common_error = W.HTML()
-        self._controls = {f.attr: FieldControl(f) for f in self.fields}
-        self._form_error = W.HTML()
-        self._backend = W.HTML()
-        self._generate = W.Button(
-            description="Generate",
-            button_style="primary",
-            icon="play",
-            disabled=True,
-            _dom_classes=("wanvace-generate",),
+        self._watermark = W.Checkbox(
+            value=False,
+            indent=False,
+            description="add an 'AI-generated' mark",
+            tooltip="parameters.watermark: a small mark (in Chinese) in the bottom right corner",
+            layout=W.Layout(width="auto"),
         )
-        # Cancel while the task may still be cancelled, "Stop watching" while it runs;
-        # disabled otherwise (kept in place: showing and hiding would cost more updates)
-        self._action = W.Button(description="Cancel", icon="stop", disabled=True)
+        self._options_error = W.HTML()
+        self._controls = {
+            f.attr: FieldControl(
+                f, media_preview=self.source_thumbnail or f.attr != self.source_field
+            )
+            for f in self.fields
+        }
+        self._error_slots: dict[str, Callable[[str | None], None]] = {
+            _PROMPT: lambda text: setattr(self._prompt_error, "value", problem_html(text)),
+            _OPTIONS: lambda text: setattr(self._options_error, "value", problem_html(text)),
+            **{attr: ctrl.show_error for attr, ctrl in self._controls.items()},
+        }
+        self._buttons = JobButtons()
         self._status = W.HTML(_dom_classes=("wanvace-status",))
         self._player = ResultPlayer()
-        self._target = W.Dropdown(options=[], layout=W.Layout(width="260px"))
+        self._target = W.Dropdown(options=[], layout=W.Layout(width="auto", max_width="100%"))
         self._reuse_button = W.Button(
             description="Use result as input", icon="share", layout=W.Layout(width="auto")
         )
-        self._reuse = W.HBox([self._target, self._reuse_button], layout=W.Layout(display="none"))
+        self._reuse = W.HBox(
+            [self._target, self._reuse_button],
+            layout=W.Layout(display="none", flex_flow="row wrap", grid_gap="4px"),
+        )
+        prompt_head = W.HBox(
+            [W.HTML("<b>Prompt</b> *"), self._prompt_count],
+            layout=W.Layout(justify_content="space-between", align_items="baseline"),
+        )
+        options = W.HBox(
+            [self._prompt_extend, W.VBox([self._seed, self._options_error]), self._watermark],
+            layout=W.Layout(flex_flow="row wrap", align_items="flex-start", grid_gap="2px 14px"),
+        )
+        self._inputs = W.VBox(
+            [
+                prompt_head,
+                self._prompt,
+                self._prompt_error,
+                options,
+                *(ctrl.widget for ctrl in self._controls.values()),
+            ],
+            layout=W.Layout(flex=f"1 1 {INPUTS_BASIS}", min_width="0"),
+            _dom_classes=("wanvace-inputs",),
+        )
+        outcome = W.VBox(
+            [self._buttons, self._status, self._player, self._reuse],
+            layout=W.Layout(flex=f"1 1 {OUTCOME_BASIS}", min_width="0"),
+            _dom_classes=("wanvace-outcome",),
+        )
         self.children = [
             W.HTML(
                 f"<h3 style='margin:4px 0'>{html.escape(self.title)}</h3>"
-                f"<div style='color:#444'>{html.escape(self.intro)}</div>"
+                f"<div style='color:#444;margin-bottom:6px'>{html.escape(self.intro)}</div>"
             ),
-            W.HTML("<b>Prompt</b> *"),
-            self._prompt,
-            W.HBox([self._prompt_extend, self._seed, self._watermark]),
-            self._common_error,
-            *(ctrl.widget for ctrl in self._controls.values()),
-            self._form_error,
-            self._backend,
-            W.HBox([self._generate, self._action]),
-            self._status,
-            self._player,
-            self._reuse,
+            W.HBox(
+                [self._inputs, outcome],
+                layout=W.Layout(
+                    flex_flow="row wrap", align_items="flex-start", grid_gap="12px 20px"
+                ),
+                _dom_classes=("wanvace-columns",),
+            ),
         ]
         self.add_class("wanvace-widget")
         self.add_class(f"wanvace-{self.request_class.function}")
-        for widget in (self._prompt, self._prompt_extend, self._seed, self._watermark):
+        for key, widget in ((_PROMPT, self._prompt), (_OPTIONS, self._seed)):
+            widget.observe(lambda _, key=key: self._edited(key), "value")
+        for widget in (self._prompt_extend, self._watermark):
             widget.observe(lambda _: self._validate(), "value")
-        for ctrl in self._controls.values():
-            ctrl.observe(lambda _: self._validate())
-        self._generate.on_click(lambda _: self.submit())
-        self._action.on_click(lambda _: self._act())
+        for attr, ctrl in self._controls.items():
+            ctrl.observe(lambda _, attr=attr: self._edited(attr))
+        self._buttons.on_click("generate", lambda: self._submit_from_page(again=False))
+        self._buttons.on_click("again", lambda: self._submit_from_page(again=True))
+        self._buttons.on_click("action", self._act)
         self._reuse_button.on_click(lambda _: self._send_result())
-        if request is not None:
-            self.set_request(request)
-        self._show_status()
-        self._validate()
-        if request is None:
-            self._resume_unfinished()
+
+    def _add_below(self, anchor: W.Widget | None, *widgets: W.Widget) -> None:
+        """Put ``widgets`` in the inputs column under ``anchor`` (at the end for None)."""
+        children = list(self._inputs.children)
+        at = children.index(anchor) + 1 if anchor is not None else len(children)
+        self._inputs.children = children[:at] + list(widgets) + children[at:]
 
     # -- public surface --------------------------------------------------------------------
 
@@ -164,69 +219,73 @@ class VaceWidget(W.VBox):
         """The form as a request object; raises ValidationError while the form is invalid."""
         return self.request_class(**self._values())
 
+    @property
+    def ready(self) -> bool:
+        """Whether Generate would start a job now: the form is valid (local files too) and
+        no job of this form is live."""
+        return self._check.request is not None and self._blocking_job() is None
+
     def set_request(self, request: VaceRequest) -> None:
-        """Fill the form from a request object."""
+        """Fill the form from a request object (its problems, if any, are shown at once)."""
         with self.hold_sync():
             self._prompt.value = request.prompt
             self._prompt_extend.value = request.prompt_extend is not False  # None: the API's true
             self._seed.value = "" if request.seed is None else str(request.seed)
             self._watermark.value = bool(request.watermark)
             self._write_fields(request)
+        self._touched.update(self._error_slots)
         self._validate()
 
-    def submit(self) -> Task:
-        """Start the job (what Generate does) and return its Task."""
+    def submit(self, again: bool = False) -> Task:
+        """Start a job (what Generate does) and return its Task.
+
+        While a job of this form is live (or UNCONFIRMED: it may exist), this raises
+        :class:`JobInProgressError` and sends nothing, unless ``again=True`` asks for a
+        second, separately paid variation. Raises ValidationError for an invalid form.
+        """
+        blocking = self._blocking_job()
+        if blocking is not None and not again:
+            raise JobInProgressError(blocking.task_id, blocking.status)
         request = self.request
-        self._check_files(request)
-        self._follow(self.client.enqueue(request), request)
-        return self.task
-
-    def _follow(self, task: Task, request: VaceRequest | None) -> None:
-        self.task = task
-        self._source_url = self._source_of(request) if request is not None else None
-        self._player.show(None)
-        self.local_path = ""
-        task.add_observer(self._on_task)
-        self._on_task(task.snapshot())
-        self._ticker = self._spawn(self._tick(task))
-
-    def _resume_unfinished(self) -> None:
-        """After a kernel restart, follow this function's newest unfinished task again
-        (from the client's journal, if it is younger than the server keeps tasks)."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        client = self.client
-        entries = client.unfinished_jobs(self.request_class.function)
-        if not entries:
-            return
-        entry = entries[-1]
-        request = None
-        summary = dict(entry.get("request") or {})
-        summary.pop("function", None)
-        try:
-            request = self.request_class(**summary)
-            self.set_request(request)
-        except (TypeError, ValidationError):
-            request = None
-        self._follow(client.attach(entry["task_id"]), request)
+        problems = self._file_problems(request)
+        if problems:
+            raise problems[0]
+        task = self.client.enqueue(request)
+        self._notice = ""
+        self._follow(task, request)
+        return task
 
     async def wait(self, timeout: float | None = None) -> Task:
-        """Wait for the current task (see Task.wait)."""
+        """Wait for the newest job (see Task.wait)."""
         if self.task is None:
             raise RuntimeError("nothing submitted yet: press Generate or call submit()")
         return await self.task.wait(timeout)
 
-    def set_targets(self, targets: list[tuple[str, Callable[[str], None]]]) -> None:
-        """Offer results to other widgets: (label, function taking the local file path)."""
-        self._targets = targets
-        self._target.options = [label for label, _ in targets]
-        self._target.value = targets[0][0] if targets else None
+    def set_targets(self, targets: Sequence[tuple]) -> None:
+        """Offer results to other forms: ``(label, send)`` pairs, ``send`` taking the
+        result's path relative to the notebook. A third item names the receiving widget,
+        so that a form is never offered its own result."""
+        self._targets = [(t[0], t[1]) for t in targets if len(t) < 3 or t[2] is not self]
+        self._target.options = [label for label, _ in self._targets]
+        self._target.value = self._targets[0][0] if self._targets else None
+
+    def set_input(self, field: str, value: str) -> None:
+        """Put one media input (a path or URL) into the form, e.g. another job's result;
+        ``field`` is a request attribute such as ``"video"`` or ``"first_clip"``."""
+        control = self._controls.get(field)
+        if control is None or control.spec.kind != "media":
+            raise ValueError(f"{self.request_class.function} has no media field {field!r}")
+        control.write(value)
+        self._edited(field)
 
     def __repr__(self) -> str:
         task = f", task={self.task.task_id}" if self.task else ""
         return f"{type(self).__name__}(status={self.status!r}{task})"
+
+    def _ipython_display_(self, **kwargs: Any) -> None:
+        """The live widget, then a static summary of its finished jobs for pages without
+        it (``summary.py``); the summary is updated as jobs finish."""
+        display_with_copy(self, lambda: self._static.show(self._summary()))
 
     # -- form ----------------------------------------------------------------------------
 
@@ -245,81 +304,134 @@ class VaceWidget(W.VBox):
         for attr, ctrl in self._controls.items():
             ctrl.write(getattr(request, attr))
 
-    def _validate(self) -> None:
-        for ctrl in self._controls.values():
-            ctrl.show_error(None)
-        self._common_error.value = self._form_error.value = ""
-        try:
-            request = self.request
-            self._check_files(request)
-        except ValidationError as error:
-            self._show_validation(error)
-            self._generate.disabled = True
-            if self.status in ("idle", "invalid"):
-                self.status = "invalid"
-            return
-        self._generate.disabled = self._busy()
-        if self.status == "invalid":
-            self.status = "idle"
-        self._backend.value = self._backend_html(request)
+    def _edited(self, key: str) -> None:
+        self._touched.add(key)
+        self._validate()
 
-    def _check_files(self, request: VaceRequest) -> None:
-        """Check local files now (format, size, fps, mask size), so Generate is never
-        pressed for a file the server would refuse; cached until the files change."""
-        key = tuple(
-            (m.field, m.index, str(m.value), _mtime(m.value))
-            for m in request.media_inputs()
-            if m.is_local and not isinstance(m.value, bytes)
-        ) + tuple(
-            (m.field, m.index, hash(m.value))
-            for m in request.media_inputs()
-            if isinstance(m.value, bytes)
+    def _validate(self) -> None:
+        """Check the whole form; show each problem beside its field, once that field was
+        touched (a fresh form is not red); the status line lists the rest."""
+        check = check_form(self.request_class, self._values(), self._file_problems)
+        self._check = check
+        placed = self._place(check.problems)
+        for key, show in self._error_slots.items():
+            show(placed.get(key) if key in self._touched else None)
+        count = len(self._prompt.value)
+        colour = "#b00020" if count > c.PROMPT_MAX_CHARS else "#666"
+        self._prompt_count.value = (  # traitlets send nothing when it is unchanged
+            f"<span style='color:{colour}'>{count} / {c.PROMPT_MAX_CHARS} characters</span>"
         )
-        if key != getattr(self, "_checked_key", None):
-            check_local_media(request)
-            self._checked_key = key
-        self._after_check(request)
+        if check.request is not None:
+            self._after_check(check.request)
+        if self.status in ("idle", "invalid"):
+            self.status = "idle" if check.request is not None else "invalid"
+        self._render()
+
+    def _place(self, problems: dict[str, str]) -> dict[str, str]:
+        """Problems by the place that shows them, in on-screen words."""
+        placed: dict[str, str] = {}
+        for attr, rule in problems.items():
+            key = attr if attr in self._error_slots else _OPTIONS
+            placed.setdefault(key, on_screen(rule, self.request_class.function))
+        return placed
+
+    def _label_of(self, key: str) -> str:
+        if key in self._controls:
+            return self._controls[key].spec.label
+        return key.capitalize()
+
+    def _readiness(self) -> str:
+        """What the status line says while no job is live: ready, or what is missing (the
+        problems of untouched fields, which are not marked in red)."""
+        if self._check.request is not None:
+            return "Ready: Generate starts one job."
+        placed = self._place(self._check.problems)
+        marked = {text for key, text in placed.items() if key in self._touched}
+        todo = [
+            f"{self._label_of(key)} — {text[:1].lower()}{text[1:]}"
+            for key, text in placed.items()
+            if key not in self._touched and text not in marked
+        ]
+        if marked:
+            todo.append(f"{len(marked)} problem{'s' if len(marked) > 1 else ''} marked in red")
+        return "Not ready: " + html.escape(" · ".join(todo))
+
+    def _file_problems(self, request: VaceRequest) -> list[ValidationError]:
+        """The local files' problems (format, size, fps, mask size and frame), so Generate
+        is never pressed for a file the server would refuse. Cached until a file or the
+        mask frame (checked against the video) changes."""
+        key = (
+            tuple(
+                (m.field, m.index, _identity(m.value)) for m in request.media_inputs() if m.is_local
+            ),
+            getattr(request, "mask_frame_id", None),
+        )
+        if key != self._files[0]:
+            self._files = (key, local_media_problems(request))
+        return self._files[1]
 
     def _after_check(self, request: VaceRequest) -> None:
         """Extra previews once the form is valid (video_edit shows its mask)."""
 
-    def _show_validation(self, error: ValidationError) -> None:
-        text = f"{error.field}: {error.rule}"
-        if error.field in self._controls:
-            self._controls[error.field].show_error(text)
-        elif error.field in ("prompt", "seed", "prompt_extend", "watermark"):
-            self._common_error.value = _error_span(text)
-        else:
-            self._form_error.value = _error_span(text)
+    # -- jobs ----------------------------------------------------------------------------
 
-    def _backend_html(self, request: VaceRequest) -> str:
-        client = self.client
-        model = html.escape(client.model)
-        label = html.escape(client.backend_label)
-        if client.is_emulator:
-            price = "free: nothing is billed"
-        else:
-            cost = c.estimated_cost_usd(client.model)
-            follows = self.source_field and getattr(request, self.source_field, None) is not None
-            price = (
-                (f"up to ${cost:.2f}" if follows else f"${cost:.2f}")
-                if cost
-                else "priced per second"
-            )
-            price += " (5 s × price per second of output)"
-        return (
-            f"<div style='font-size:12px;color:#333'>Backend: <b>{label}</b> · model "
-            f"<code>{model}</code> · {price}</div>"
-        )
+    def _blocking_job(self) -> Task | None:
+        """The newest job that keeps Generate off: live, or UNCONFIRMED (it may exist)."""
+        for task in reversed(self.jobs):
+            if not task.done or task.status == s.UNCONFIRMED:
+                return task
+        return None
 
-    # -- job -----------------------------------------------------------------------------
+    def _submit_from_page(self, again: bool) -> None:
+        try:
+            self.submit(again=again)
+        except VaceError as error:
+            self._notice = f"<div>{error_html(error)}</div>"
+            self._render()
 
-    def _busy(self) -> bool:
-        return self.task is not None and not self.task.done
+    def _follow(self, task: Task, request: VaceRequest | None) -> None:
+        self.task = task
+        self.jobs.append(task)
+        self._source_url = self._source_of(request) if request is not None else None
+        self._player.show(None)
+        _show(self._reuse, False)
+        self.local_path = ""
+        task.add_observer(self._on_job)
+        self.status = task.status
+        self._render()  # at once: Generate is off before the next click can be handled
+        self._ticker = self._spawn(self._tick(task))
 
-    def _on_task(self, snapshot: TaskSnapshot) -> None:
-        if self.status != snapshot.status:
+    def _resume_unfinished(self, given: VaceRequest | None) -> None:
+        """After a kernel restart, follow this function's newest unfinished task again
+        (from the client's journal, with its submit time and request id). A form made with
+        a request (a re-run cell) picks up only a task of that same request."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        client, function = self.client, self.request_class.function
+        for entry in reversed(client.unfinished_jobs(function)):
+            try:
+                request, _ = request_from_summary(function, entry["request"])
+            except (KeyError, TypeError, ValidationError):
+                request = None
+            if given is None:
+                if request is not None:
+                    self.set_request(request)
+            elif request is None or request.summary() != given.summary():
+                continue
+            self._follow(client.attach(entry["task_id"]), request)
+            return
+
+    def _on_job(self, snapshot: TaskSnapshot) -> None:
+        """Every change of every job of this form, on the event loop."""
+        current = self.task is not None and snapshot.job_id == self.task.job_id
+        if current and self.status != snapshot.status:
             self.status = snapshot.status
+            self._notice = ""  # a refused click or action is old news now
+        if snapshot.finished and snapshot.job_id not in self._took:
+            job = next(t for t in self.jobs if t.job_id == snapshot.job_id)
+            self._took[snapshot.job_id] = job.elapsed_s
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -328,88 +440,119 @@ class VaceWidget(W.VBox):
             self._render()
         elif self._render_handle is None:
             self._render_handle = loop.call_later(RENDER_DELAY_S, self._render)
+        if snapshot.finished and (snapshot.job_id, snapshot.status) not in self._summarized:
+            self._publish_summary(snapshot)
 
     def _render(self) -> None:
-        """Bring status line, buttons and player up to the task's latest state; only traits
-        that change are sent to the browser."""
+        """Bring the status, the buttons and the player up to the newest job's state; only
+        traits that change reach the browser."""
         if self._render_handle is not None:
             self._render_handle.cancel()
             self._render_handle = None
-        if self.task is None:
+        task, job = self.task, None
+        if task is not None:
+            snapshot = task.snapshot()
+            elapsed = self._took.get(task.job_id) if snapshot.finished else None
+            job = JobView(
+                snapshot, task.elapsed_s if elapsed is None else elapsed, snapshot.expected_end_at
+            )
+            self._rendered_at = time.monotonic()
+        blocking = self._blocking_job()
+        others = tuple(t.snapshot() for t in self.jobs if t is not task and not t.done)
+        self._status.value = self._notice + status_html(
+            readiness="" if blocking is not None else self._readiness(),
+            job=job,
+            others=others,
+            backend=self._backend(),
+        )
+        with self._buttons.hold_sync():  # one update for the row
+            self._buttons.generate_enabled = self.ready
+            self._buttons.again_enabled = blocking is not None and self._check.request is not None
+            self._buttons.action = _action_for(job.snapshot) if job else ""
+        if job is None:
             return
-        snapshot = self.task.snapshot()
-        self._rendered_at = time.monotonic()
-        self._show_status(snapshot)
-        live = not snapshot.finished
-        if live and snapshot.status in ("QUEUED", c.PENDING):
-            self._set_action("cancel")
-        elif live and snapshot.status == c.RUNNING and snapshot.watching:
-            self._set_action("stop")
-        else:
-            self._set_action(None)
-        self._generate.disabled = live  # traitlets send nothing when it is unchanged
+        snapshot = job.snapshot
         if snapshot.finished and snapshot.local_path and self._player.path != snapshot.local_path:
             self._player.show(snapshot.local_path, snapshot.video_url, self._source_url)
             _show(self._reuse, bool(self._targets))
             self.local_path = str(snapshot.local_path)
 
-    def _set_action(self, mode: str | None) -> None:
-        if mode == self._action_mode:
-            return
-        self._action_mode = mode
-        description, icon = _ACTIONS[mode or "cancel"]
-        with self._action.hold_sync():  # one update for the three traits
-            self._action.description, self._action.icon = description, icon
-            self._action.disabled = mode is None
+    def _backend(self) -> Backend:
+        if self._backend_info is None:
+            client = self.client
+            self._backend_info = Backend(
+                label=client.backend_label,
+                model=client.model,
+                emulator=client.is_emulator,
+                price_usd=c.estimated_cost_usd(client.model),
+            )
+        return self._backend_info
 
     def _act(self) -> None:
-        if self.task is None:
-            return
-        if self._action_mode == "cancel":
-            self._spawn(self._cancel_task())
-        elif self._action_mode == "stop":
-            self.task.stop_watching()
+        """The job's action button: whatever its state allows."""
+        task = self.task
+        action = _action_for(task.snapshot()) if task else ""
+        if action == "cancel":
+            self._spawn(self._guarded(task.cancel()))
+        elif action == "stop":
+            task.stop_watching()
+        elif action == "follow":
+            self._spawn(self._follow_again(task))
+        elif action == "reconcile":
+            self._spawn(self._guarded(task.reconcile()))
 
-    def _show_status(self, snapshot: TaskSnapshot | None = None) -> None:
-        if snapshot is None:
-            self._status.value = f"<div>{_STATUS_TEXT['idle']}</div>"
-            return
-        text = _STATUS_TEXT.get(snapshot.status, snapshot.status)
-        if not snapshot.watching and not snapshot.finished:
-            text += " · not watched here any more (client.attach(task_id) resumes)"
-        color = _COLORS.get(snapshot.status, "#1a4f8b")
-        parts = [f"<b style='color:{color}'>{html.escape(text)}</b>"]
-        if self.task is not None:
-            parts += [f"{self.task.elapsed_s:.0f} s", *_usual_end(self.task, snapshot.status)]
-        if snapshot.task_id:
-            parts.append(f"task <code>{html.escape(snapshot.task_id)}</code>")
-        if snapshot.request_id:
-            parts.append(f"request <code>{html.escape(snapshot.request_id)}</code>")
-        lines = [" · ".join(parts)]
-        if snapshot.problem and snapshot.watching:
-            lines.append(f"<i>{html.escape(snapshot.problem)}</i>")
-        if snapshot.error is not None:
-            lines.append(_error_html(snapshot.error))
-        if snapshot.status == c.SUCCEEDED and snapshot.local_path is None and not snapshot.finished:
-            lines.append("Downloading the result…")
-        self._status.value = "<div>" + "<br>".join(lines) + "</div>"
+    async def _guarded(self, step) -> None:
+        """Run a job action; its error (a cancel too late, a reconcile that found nothing)
+        is shown in the status rather than lost."""
+        try:
+            await step
+        except VaceError as error:
+            self._notice = f"<div>{error_html(error)}</div>"
+            self._render()
+
+    async def _follow_again(self, task: Task) -> None:
+        """Follow a job again after Stop watching. The client ignores that while its
+        previous follow of the job is still winding down, so ask again for a short while."""
+        for _ in range(_FOLLOW_ATTEMPTS):
+            self.client.attach(task.task_id)
+            if task.watching:
+                self._ticker = self._spawn(self._tick(task))
+                self._render()
+                return
+            await asyncio.sleep(0.05)
+        self._notice = (
+            "<div class='wanvace-error'>The job could not be followed again yet: press Follow "
+            f"again in a moment, or <code>client.attach({html.escape(repr(task.task_id))})</code>"
+            ".</div>"
+        )
+        self._render()
 
     async def _tick(self, task: Task) -> None:
-        """Refresh the elapsed time about once a second while the job is live (skipped when
-        a status change was just shown)."""
-        while not task.done:
+        """Refresh the elapsed time about once a second while the job is followed (skipped
+        when a status change was just shown)."""
+        while not task.done and task.watching:
             await asyncio.sleep(1.0)
             recent = time.monotonic() - self._rendered_at < 0.9
             if self.task is task and not task.done and not recent:
                 self._render()
 
-    async def _cancel_task(self) -> None:
-        if self.task is None:
-            return
-        try:
-            await self.task.cancel()
-        except VaceError as error:
-            self._form_error.value = _error_html(error)
+    def _summary(self) -> dict[str, str]:
+        """The static summary of this form's jobs, newest first."""
+        records = [JobRecord.from_snapshot(t.snapshot()) for t in reversed(self.jobs)]
+        return summary_bundle(self.title, records, self._poster_of)
+
+    def _poster_of(self, record: JobRecord) -> bytes | None:
+        if not record.has_video_file():
+            return None
+        if self._posters is None:
+            self._posters = poster_cache_for(self.client)
+        return self._posters.poster(record.local_path)  # decoded once, then cached
+
+    def _publish_summary(self, snapshot: TaskSnapshot) -> None:
+        """Update the displayed summary with a finished job."""
+        self._summarized.add((snapshot.job_id, snapshot.status))
+        if self._static.shown:
+            self._static.update(self._summary())
 
     def _source_of(self, request: VaceRequest) -> str | None:
         """A URL the browser can play the source video from, if there is one."""
@@ -423,65 +566,39 @@ class VaceWidget(W.VBox):
     def _send_result(self) -> None:
         if self._player.path is None or not self._targets:
             return
-        dict(self._targets)[self._target.value](str(self._player.path))
+        dict(self._targets)[self._target.value](display_path(self._player.path))
 
     def _spawn(self, coro) -> asyncio.Task:
         job = asyncio.get_running_loop().create_task(coro)
-        self._jobs = getattr(self, "_jobs", set())
-        self._jobs.add(job)
-        job.add_done_callback(self._jobs.discard)
+        self._background.add(job)
+        job.add_done_callback(self._background.discard)
         return job
 
-    # -- for the studio and the history (issue #12, part B) ---------------------------------
 
-    def set_input(self, field: str, value: str) -> None:
-        """Put one media input (a path or URL) into the form, e.g. another job's result;
-        ``field`` is a request attribute such as ``"video"`` or ``"first_clip"``."""
-        control = self._controls.get(field)
-        if control is None or control.spec.kind != "media":
-            raise ValueError(f"{self.request_class.function} has no media field {field!r}")
-        control.write(value)
-        self._validate()
+def _action_for(snapshot: TaskSnapshot) -> str:
+    """The action a job's state allows (see ``job_buttons.ACTIONS``)."""
+    if snapshot.status == s.UNCONFIRMED:
+        return "reconcile"
+    if snapshot.finished:
+        return ""
+    if not snapshot.watching:
+        return "follow" if snapshot.task_id else ""
+    if snapshot.status in (s.QUEUED, s.UPLOADING, s.PENDING):
+        return "cancel"
+    return "stop" if snapshot.status == s.RUNNING else ""
 
 
-def _mtime(value: Any) -> float | None:
+def _identity(value: Any) -> Any:
+    """What tells a local input changed: its bytes' hash, or its path and modification."""
+    if isinstance(value, bytes):
+        return hash(value)
     try:
-        return Path(value).expanduser().stat().st_mtime
+        return str(value), Path(value).expanduser().stat().st_mtime
     except (OSError, TypeError):
-        return None
+        return str(value), None
 
 
 def _show(widget: W.Widget, visible: bool) -> None:
     display = None if visible else "none"
     if widget.layout.display != display:
         widget.layout.display = display
-
-
-def _error_span(text: str) -> str:
-    return f"<span class='wanvace-error' style='color:#b00020'>{html.escape(text)}</span>"
-
-
-def _usual_end(task: Task, status: str) -> list[str]:
-    """When jobs like this one usually end: from their history, else the reference's words."""
-    ends_in = task.expected_in_s
-    if ends_in is not None:
-        return [f"usually ends in about {ends_in:.0f} s" if ends_in >= 1 else "usually ends now"]
-    return ["usually 5–10 minutes"] if status == c.RUNNING else []
-
-
-def _error_html(error: VaceError) -> str:
-    """Code, message, request id and hint of an error, escaped."""
-    if isinstance(error, (APIError, TaskError)):
-        code = getattr(error, "code", None)
-        message = getattr(error, "message", None) or str(error)
-        parts = [f"<b>{html.escape(code)}</b>" if code else "", html.escape(message)]
-        request_id = getattr(error, "request_id", None)
-        if request_id:
-            parts.append(f"(request_id <code>{html.escape(request_id)}</code>)")
-        hint = error.hint() if isinstance(error, APIError) else ""
-        if hint:
-            parts.append(f"<br><i>{html.escape(hint)}</i>")
-        text = " ".join(p for p in parts if p)
-    else:
-        text = html.escape(str(error))
-    return f"<span class='wanvace-error' style='color:#b00020'>{text}</span>"

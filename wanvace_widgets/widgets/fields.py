@@ -2,17 +2,20 @@
 (``params.py``), as ipywidgets' ``interactive`` builds controls from a signature.
 
 Each control reads back ``None`` when it shows the API's default, so the request leaves
-that field out and the server's default applies.
+that field out and the server's default applies. A row wraps its help text under the
+control when the column is narrow, so no row is wider than its box.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
 
 from ..params import Param
+from .form_check import problem_html
 from .media_picker import MediaPicker
 
 __all__ = ["Field", "FieldControl"]
@@ -20,26 +23,34 @@ __all__ = ["Field", "FieldControl"]
 #: a form row is one parameter of the table (the widgets' base class calls it a Field)
 Field = Param
 
+#: the value of a choice's "(default: …)" entry: the field is left out of the request
 _DEFAULT = "(default)"
-_STYLE = {"description_width": "150px"}
+_STYLE = {"description_width": "110px"}
 
 
 class FieldControl:
     """A control for one row, with a place for its error message."""
 
-    def __init__(self, spec: Param):
+    def __init__(self, spec: Param, *, media_preview: bool = True):
         self.spec = spec
         self.error = W.HTML()
         if spec.kind == "media":
-            self.control = MediaPicker(spec.label, spec.media, spec.help, spec.required)
+            self.control = MediaPicker(
+                spec.label, spec.media, spec.help, spec.required, preview=media_preview
+            )
             self.widget = self.control
             return
         self.control = _control(spec, self.initial)
-        self.control.tooltip = spec.help
+        self.control.tooltip = f"{spec.help} (API: {spec.path})"
         help_html = W.HTML(
-            f"<span style='color:#666;font-size:12px'>{html.escape(spec.help)}</span>"
+            f"<span class='wanvace-help'>{html.escape(spec.help)}</span>",
+            layout=W.Layout(flex="1 1 120px", min_width="0"),
         )
-        self.widget = W.VBox([W.HBox([self.control, help_html]), self.error])
+        row = W.HBox(
+            [self.control, help_html],
+            layout=W.Layout(flex_flow="row wrap", align_items="center", grid_gap="0 8px"),
+        )
+        self.widget = W.VBox([row, self.error])
 
     @property
     def initial(self) -> Any:
@@ -67,26 +78,34 @@ class FieldControl:
             self.control.value = value
 
     def show_error(self, text: str | None) -> None:
+        """Show ``text`` (plain words) under the control, or nothing."""
         if self.spec.kind == "media":
             self.control.show_error(text)
         else:
-            self.error.value = (
-                f"<span class='wanvace-error' style='color:#b00020'>{html.escape(text)}</span>"
-                if text
-                else ""
-            )
+            self.error.value = problem_html(text)
 
-    def observe(self, callback) -> None:
+    def observe(self, callback: Callable[[Any], None]) -> None:
         self.control.observe(callback, "value")
+
+
+def _choice_options(spec: Param, initial: Any) -> list[tuple[str, str]]:
+    """(label, value) pairs; the API's default says what it is, e.g. "(default: none)"."""
+    options = [(v + (" (default)" if v == spec.default else ""), v) for v in spec.choices]
+    if initial not in spec.choices:
+        options.insert(0, (f"(default: {spec.default or 'none'})", _DEFAULT))
+    return options
 
 
 def _control(spec: Param, initial: Any) -> W.ValueWidget:
     """The stock ipywidget for a row's kind."""
-    common = {"description": spec.label, "style": _STYLE, "layout": W.Layout(width="420px")}
+    common = {
+        "description": spec.label,
+        "style": _STYLE,
+        "layout": W.Layout(width="340px", max_width="100%"),
+    }
     low, high = spec.bounds
     if spec.kind == "choice":
-        options = list(spec.choices) if initial in spec.choices else [_DEFAULT, *spec.choices]
-        return W.Dropdown(options=options, value=initial, **common)
+        return W.Dropdown(options=_choice_options(spec, initial), value=initial, **common)
     if spec.kind == "range":
         return W.FloatSlider(value=initial, min=low, max=high, step=0.05, **common)
     if spec.kind == "integer" and high is None:
@@ -94,5 +113,7 @@ def _control(spec: Param, initial: Any) -> W.ValueWidget:
     if spec.kind == "integer":
         return W.BoundedIntText(value=initial, min=low, max=high, **common)
     if spec.kind == "boolean":
-        return W.Checkbox(value=bool(initial), description=spec.label, indent=False)
+        return W.Checkbox(
+            value=bool(initial), description=spec.label, indent=False, layout=W.Layout(width="auto")
+        )
     raise ValueError(f"no form control for a {spec.kind} row ({spec.attr})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from ..requests import (
 )
 from .base import VaceWidget
 from .fields import Field
+from .form_check import on_screen
 from .mask_painter import MaskPainter, connect_painter
 from .outpaint_preview import OutpaintPreview, connect_outpaint_preview
 
@@ -36,6 +38,9 @@ __all__ = [
 
 _REFS = param("image_reference", "ref_images")
 _TAGS = param("image_reference", "obj_or_bg")
+_LISTS = (_REFS.attr, _TAGS.attr)
+#: the image slots of the image_reference form, 1 … the API's maximum
+_SLOTS = range(1, _REFS.length[1] + 1)
 
 
 def _image_slots() -> tuple[Field, ...]:
@@ -43,7 +48,7 @@ def _image_slots() -> tuple[Field, ...]:
     two list rows, split into slots a form can show. The second image is offered as the
     background."""
     slots = []
-    for i in range(1, _REFS.length[1] + 1):
+    for i in _SLOTS:
         label = f"{_REFS.label} {i}"
         slots.append(
             replace(_REFS, attr=f"ref_image_{i}", kind="media", label=label, required=i == 1)
@@ -80,7 +85,7 @@ class ImageReferenceWidget(VaceWidget):
     def _values(self) -> dict[str, Any]:
         values = super()._values()
         images, tags = [], []
-        for i in range(1, _REFS.length[1] + 1):
+        for i in _SLOTS:
             image, tag = values.pop(f"ref_image_{i}"), values.pop(f"tag_{i}")
             if image is not None:
                 images.append(image)
@@ -89,9 +94,28 @@ class ImageReferenceWidget(VaceWidget):
         values["obj_or_bg"] = tags or None
         return values
 
+    def _place(self, problems: dict[str, str]) -> dict[str, str]:
+        """The images' problems beside their own slots: "entry 2 …" of the image list beside
+        the second image given; a rule of the tags beside the "image N is" of each image."""
+        placed = super()._place({k: v for k, v in problems.items() if k not in _LISTS})
+        filled = [i for i in _SLOTS if self._controls[f"ref_image_{i}"].read() is not None]
+        for attr, rule in problems.items():
+            if attr not in _LISTS:
+                continue
+            entry = re.match(r"entry (\d+) ", rule)
+            if entry and int(entry[1]) <= len(filled):
+                slots = [filled[int(entry[1]) - 1]]
+                rule = rule[entry.end() :]
+            else:
+                slots = filled or [1]
+            slot = "ref_image_{}" if attr == _REFS.attr else "tag_{}"
+            for i in slots:
+                placed.setdefault(slot.format(i), on_screen(rule, self.request_class.function))
+        return placed
+
     def _write_fields(self, request: VaceRequest) -> None:
         tags = list(request.obj_or_bg or ["obj"] * len(request.ref_images))
-        for i in range(1, _REFS.length[1] + 1):
+        for i in _SLOTS:
             has = i <= len(request.ref_images)
             self._controls[f"ref_image_{i}"].write(request.ref_images[i - 1] if has else None)
             if has:
@@ -126,21 +150,11 @@ class VideoEditWidget(VaceWidget):
         self._overlay = W.HTML()
         self._painter = MaskPainter()
         super().__init__(client=client, request=request)
-        children = list(self.children)
-        children.insert(children.index(self._form_error), self._overlay)
+        self._add_below(None, self._overlay)
         # the mask painter (mask_painter.py), under the mask field it fills
-        children.insert(children.index(self._controls["mask_image"].widget) + 1, self._painter)
-        self.children = children
+        self._add_below(self._controls["mask_image"].widget, self._painter)
         fields = ("video", "mask_image", "mask_frame_id")
         connect_painter(self._painter, *(self._controls[f].control for f in fields))
-
-    def _check_files(self, request: VaceRequest) -> None:
-        """The file checks are cached until the files change; the mask frame is checked
-        against the local video with them (contract §7), so a new frame checks again."""
-        if request.mask_frame_id != getattr(self, "_checked_frame", None):
-            self._checked_key = None
-            self._checked_frame = request.mask_frame_id
-        super()._check_files(request)
 
     def _after_check(self, request: VaceRequest) -> None:
         """Lay the mask over its frame, so a wrong polarity is seen before paying."""
@@ -195,6 +209,7 @@ class VideoOutpaintingWidget(VaceWidget):
         "1.5 = one and a half times the original."
     )
     fields = form_params("video_outpainting")
+    source_thumbnail = False  # the widened canvas below shows the source's first frame
 
     def __init__(self, client: Any = None, request: VaceRequest | None = None):
         super().__init__(client=client, request=request)
@@ -202,8 +217,4 @@ class VideoOutpaintingWidget(VaceWidget):
         self._preview = OutpaintPreview()
         scales = {name: self._controls[name].control for name in c.SCALE_FIELDS}
         connect_outpaint_preview(self._preview, self._controls["video"].control, scales)
-        children = list(self.children)
-        children.insert(
-            children.index(self._controls[c.SCALE_FIELDS[-1]].widget) + 1, self._preview
-        )
-        self.children = children
+        self._add_below(self._controls[c.SCALE_FIELDS[-1]].widget, self._preview)

@@ -31,7 +31,7 @@ from ..tasks import Task, TaskSnapshot
 from .history_rows import job_row, totals_text
 from .job_records import JobRecord, request_code, request_from_summary
 from .player import ResultPlayer
-from .posters import PosterCache, data_url
+from .posters import PosterCache, data_url, poster_cache_for
 from .summary import StaticSummary, display_with_copy, summary_bundle
 
 __all__ = ["JobHistory"]
@@ -90,10 +90,7 @@ class JobHistory(W.VBox):
         self.title = title
         self._page_size = page_size
         self._shown = page_size
-        journal = client.journal
-        self._posters = posters or PosterCache(
-            journal.path.parent / "posters" if journal is not None else None
-        )
+        self._posters = posters or poster_cache_for(client)
         self._earlier: dict[str, JobRecord] = {}
         self._session: dict[str, JobRecord] = {}
         self._seen_tasks = 0

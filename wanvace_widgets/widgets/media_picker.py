@@ -1,7 +1,8 @@
 """A media input: a URL or a path on the kernel's disk, or a file sent from the browser.
 
 The preview is made on the kernel side and kept small (a JPEG of at most 240 px), so
-saved notebooks stay light; a remote URL is previewed by the browser itself.
+saved notebooks stay light; a remote URL is previewed by the browser itself. A form whose
+own preview already shows the file (outpainting's widened canvas) turns it off.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import traitlets
 from .. import contract as c
 from ..media import MediaReadError, thumbnail
 from ..requests import is_remote_url
+from .form_check import problem_html
 
 __all__ = ["BROWSER_UPLOAD_LIMIT", "MediaPicker"]
 
@@ -31,25 +33,36 @@ class MediaPicker(W.VBox):
 
     value = traitlets.Any(None, allow_none=True)
 
-    def __init__(self, label: str, kind: str, help: str = "", required: bool = False):
+    def __init__(
+        self,
+        label: str,
+        kind: str,
+        help: str = "",
+        required: bool = False,
+        *,
+        preview: bool = True,
+    ):
         super().__init__()
         self.kind = kind
+        self._shows_preview = preview
         accept = ",".join(
             c.IMAGE_EXTENSIONS if kind in ("image", "mask_image") else c.VIDEO_EXTENSIONS
         )
         what = "image" if kind in ("image", "mask_image") else "MP4 video"
         self._text = W.Text(
             placeholder=f"URL (https://, oss://) or path of a local {what}",
-            layout=W.Layout(width="100%"),
+            layout=W.Layout(width="auto", flex="1 1 160px", min_width="0"),
         )
         self._upload = W.FileUpload(
             accept=accept,
             multiple=False,
             description="Upload",
             tooltip=_UPLOAD_NOTE,
-            layout=W.Layout(width="110px"),
+            layout=W.Layout(width="auto", flex="0 0 auto"),
         )
-        self._clear = W.Button(icon="times", tooltip="clear", layout=W.Layout(width="36px"))
+        self._clear = W.Button(
+            icon="times", tooltip="clear", layout=W.Layout(width="32px", flex="0 0 auto")
+        )
         self._preview = W.HTML()
         self._message = W.HTML()
         title = f"<b>{html.escape(label)}</b>" + (" *" if required else "")
@@ -81,11 +94,8 @@ class MediaPicker(W.VBox):
         self._refresh_preview()
 
     def show_error(self, text: str | None) -> None:
-        self._message.value = (
-            f"<span class='wanvace-error' style='color:#b00020'>{html.escape(text)}</span>"
-            if text
-            else ""
-        )
+        """Show ``text`` (plain words) under the input, or nothing."""
+        self._message.value = problem_html(text)
 
     # -- events --------------------------------------------------------------------------
 
@@ -114,7 +124,7 @@ class MediaPicker(W.VBox):
 
     def _refresh_preview(self) -> None:
         value = self.value
-        if value is None:
+        if value is None or not self._shows_preview:
             self._preview.value = ""
             return
         if isinstance(value, str) and is_remote_url(value):

@@ -88,9 +88,9 @@ def display_path(path: str | Path) -> str:
 
 
 class ResultPlayer(W.VBox):
-    """The result video beside its source, controls on, no autoplay, with a link to the
-    local file. Normally one HTML widget whose value changes once per result, so showing a
-    result costs the browser one message."""
+    """The result video, then its source (beside it when there is room), controls on, no
+    autoplay, with a link to the local file. Normally one HTML widget whose value changes
+    once per result, so showing a result costs the browser one message."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -108,8 +108,8 @@ class ResultPlayer(W.VBox):
             self._html.value = ""
             self.children = [self._html]
             return
-        column = "<div style='flex:1 1 260px;min-width:0;max-width:560px'>{}</div>"
-        source = column.format(_video_html(source_url, "source")) if source_url else ""
+        column = "<div style='flex:1 1 {};min-width:0'>{}</div>"
+        source = column.format("160px", _video_html(source_url, "source")) if source_url else ""
         url = served_url(path)
         link = f"<code>{html.escape(display_path(path))}</code>"
         if url:
@@ -118,12 +118,13 @@ class ResultPlayer(W.VBox):
         if remote_url and remote_url.startswith("https://") and not url:
             remote = html.escape(remote_url, quote=True)
             link += f" · <a href='{remote}' target='_blank'>remote copy</a>"
-        link = f"<div style='font-size:12px'>{link}</div>"
+        link = f"<div style='font-size:12px;word-break:break-all'>{link}</div>"
         if url:
+            # the result first and widest: with the status, it is what the user came for
             result = _video_html(url, "result", "wanvace-result")
             self._html.value = (
-                f"<div style='display:flex;gap:8px;flex-wrap:wrap'>{source}"
-                f"{column.format(result + link)}</div>"
+                "<div style='display:flex;gap:8px;flex-wrap:wrap;align-items:flex-start'>"
+                f"{column.format('240px', result + link)}{source}</div>"
             )
             self.children = [self._html]
             return
@@ -150,5 +151,5 @@ def _video_html(url: str, label: str, css_class: str = "") -> str:
     src = html.escape(url, quote=True)
     return (
         f"<div style='font-size:12px'>{label}</div><video class='{css_class}' src='{src}' "
-        "controls preload='metadata' style='width:100%;max-height:360px'></video>"
+        "controls preload='metadata' style='width:100%;max-height:300px'></video>"
     )

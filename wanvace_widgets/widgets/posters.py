@@ -20,7 +20,7 @@ from pathlib import Path
 from ..config import default_home
 from ..media import thumbnail
 
-__all__ = ["POSTER_SIDE", "PosterCache", "data_url"]
+__all__ = ["POSTER_SIDE", "PosterCache", "data_url", "poster_cache_for"]
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,12 @@ _MEMORY_LIMIT = 512
 #: a cached file larger than this, or not a JPEG, is not one of ours: it is made again
 _MAX_POSTER_BYTES = 64 * 1024
 _JPEG_MAGIC = b"\xff\xd8"
+
+
+def poster_cache_for(client) -> PosterCache:
+    """The posters of ``client``'s results: beside its journal, else in the default home."""
+    journal = client.journal
+    return PosterCache(journal.path.parent / "posters" if journal is not None else None)
 
 
 def data_url(jpeg: bytes) -> str:

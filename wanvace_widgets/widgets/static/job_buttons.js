@@ -1,0 +1,69 @@
+// The job's buttons (anywidget ES module, no build step): Generate, Generate again and the
+// job's action. A click disables the whole row AT ONCE, before any round trip, and sends
+// one message; the row is enabled again from the kernel's state once it has answered that
+// click (`answered` changes). A double-click therefore sends one message: one job.
+
+const ACTIONS = {
+  cancel: ["Cancel", "Cancel the job: possible while it waits here or on the server (PENDING)"],
+  stop: ["Stop watching", "Stop following the job here; it goes on on the server and is billed"],
+  follow: ["Follow again", "Follow the job here again"],
+  reconcile: ["Reconcile", "Look for the job on the server's task list; never submits again"],
+};
+
+function button(label, className, title) {
+  const node = document.createElement("button");
+  node.type = "button";
+  node.className = `jupyter-button widget-button ${className}`;
+  node.textContent = label;
+  node.title = title;
+  return node;
+}
+
+function render({ model, el }) {
+  const row = document.createElement("div");
+  row.className = "wanvace-buttons";
+  const generate = button("▶ Generate", "mod-primary wanvace-generate", "Start one job (paid on the real service)");
+  const again = button(
+    "Generate again",
+    "wanvace-again",
+    "Start a second variation now, paid separately; the running job goes on",
+  );
+  const action = button("", "wanvace-action", "");
+  row.append(generate, again, action);
+  el.append(row);
+  let waiting = false; // a click was sent and the kernel has not answered it yet
+
+  function update() {
+    const name = model.get("action");
+    const [label, title] = ACTIONS[name] || ["", ""];
+    generate.disabled = waiting || !model.get("generate_enabled");
+    again.hidden = !model.get("again_enabled");
+    again.disabled = waiting || again.hidden;
+    action.hidden = !name;
+    action.textContent = label;
+    action.title = title;
+    action.disabled = waiting || !name;
+    row.dataset.answered = String(model.get("answered"));
+  }
+
+  function clicked(name) {
+    return () => {
+      if (waiting) return;
+      waiting = true; // every button of the row, before the kernel hears of it
+      update();
+      model.send({ click: name });
+    };
+  }
+
+  generate.addEventListener("click", clicked("generate"));
+  again.addEventListener("click", clicked("again"));
+  action.addEventListener("click", clicked("action"));
+  model.on("change:answered", () => {
+    waiting = false;
+    update();
+  });
+  model.on("change:generate_enabled change:again_enabled change:action", update);
+  update();
+}
+
+export default { render };
