@@ -79,7 +79,9 @@ class VaceClient:
     ``user`` is the fair-share name (default: ``WANVACE_USER``, JupyterHub's user, the
     login). ``price_per_second`` (USD) defaults to the model's list price;
     ``daily_budget_usd`` (default: ``WANVACE_DAILY_BUDGET_USD``) refuses a submit that would
-    take the user past it.
+    take the user past it. ``backend_label`` names the service in the widgets' status line;
+    a label with "emulator" in it also says that tasks take seconds, not the service's
+    5–10 minutes, so the default plan polls from the start.
     """
 
     def __init__(
