@@ -50,10 +50,10 @@ def table(repeats: int) -> list[str]:
         "|---|---|---|---|---|",
     ]
     for function, (inp, params, files) in cases(media).items():
-        runs = [_timed(render, function, inp, params, files) for _ in range(repeats)]
+        runs = [timed(render, function, inp, params, files) for _ in range(repeats)]
         best, out = min(runs, key=lambda run: run[0])
         frames = [np.zeros((out.height, out.width, 3), np.uint8)] * out.frames
-        plain = min(_timed(encode_mp4, frames, out.fps)[0] for _ in range(repeats))
+        plain = min(timed(encode_mp4, frames, out.fps)[0] for _ in range(repeats))
         lines.append(
             f"| {function} | {out.width}x{out.height}, {out.duration_s:.1f} s | "
             f"{best / out.duration_s:.3f} | {plain / out.duration_s:.3f} | {best / plain:.1f}× |"
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _timed(fn, *args) -> tuple[float, object]:
+def timed(fn, *args) -> tuple[float, object]:
     """Seconds one call took, and what it returned (so the best run's output is reused)."""
     start = time.perf_counter()
     result = fn(*args)

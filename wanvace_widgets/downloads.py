@@ -22,8 +22,6 @@ from .media import MediaReadError, check_complete_mp4
 
 __all__ = ["download_to", "result_path"]
 
-_CHUNK = 1 << 20
-
 
 def result_path(folder: Path, task_id: str) -> Path:
     """``folder/<task_id>.mp4``; refuses an id that is not a plain token."""
@@ -79,7 +77,7 @@ async def _stream(http: httpx.AsyncClient, url: str, out) -> None:
             raise _error(f"downloading the result failed with HTTP {response.status_code}")
         expected = response.headers.get("content-length")
         received = 0
-        async for chunk in response.aiter_bytes(_CHUNK):
+        async for chunk in response.aiter_bytes():  # as they arrive: no re-chunking copy
             out.write(chunk)
             received += len(chunk)
         if expected is not None and expected.isdigit() and int(expected) != received:
