@@ -22,7 +22,12 @@ import pytest
 
 from tests.browser.conftest import ARTIFACTS, require_chromium, running_jupyter
 from tests.browser.notebook import KERNEL_READY, error_outputs, open_and_run, wait_for
-from tests.browser.test_widgets_browser import play_result, played_well
+from tests.browser.test_widgets_browser import (
+    click_generate,
+    play_result,
+    played_well,
+    wait_for_success,
+)
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer
 
 SETUP = """import wanvace_widgets as wv
@@ -103,9 +108,8 @@ def status_text(page, widget: str) -> str:
 def ensure_result(page, widget: str) -> None:
     """A played result in ``widget``: the one there, else a new job's."""
     if not page.locator(f"{widget} video.wanvace-result").count():
-        wait_for(page, generate_enabled(widget), f"{widget}: Generate is not enabled")
-        page.locator(f"{widget} .wanvace-generate").click()
-        wait_for(page, status_includes(widget, "SUCCEEDED"), f"{widget}: no SUCCEEDED")
+        click_generate(page, widget)
+        wait_for_success(page, widget)
     played = play_result(page, widget)
     assert played_well(played), (played, status_text(page, widget))
 

@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.notebook import error_outputs, open_and_run, wait_for
 
@@ -38,26 +35,24 @@ def click_generate_and_play(page, widget_selector: str, timeout_ms: int = 120_00
 
 def click_generate(page, widget_selector: str, timeout_ms: int = 120_000) -> None:
     """A real click on Generate once it is enabled; no further cell is run from here on."""
-    generate = page.locator(f"{widget_selector} .wanvace-generate")
-    generate.wait_for(timeout=timeout_ms)
-    page.wait_for_function(
-        f"document.querySelector('{widget_selector} .wanvace-generate') && "
-        f"!document.querySelector('{widget_selector} .wanvace-generate').disabled",
-        timeout=timeout_ms,
+    generate = f"document.querySelector('{widget_selector} .wanvace-generate')"
+    wait_for(
+        page,
+        f"{generate}?.disabled === false",
+        f"{widget_selector}: no enabled Generate",
+        timeout_ms,
     )
-    generate.click()
+    page.locator(f"{widget_selector} .wanvace-generate").click()
 
 
 def wait_for_success(page, widget_selector: str, timeout_ms: int = 180_000) -> None:
-    script = (
-        f"(document.querySelector('{widget_selector} .wanvace-status') || {{}}).innerText"
-        "?.includes('SUCCEEDED')"
+    status = f"document.querySelector('{widget_selector} .wanvace-status')"
+    wait_for(
+        page,
+        f"{status}?.innerText.includes('SUCCEEDED')",
+        f"{widget_selector}: no SUCCEEDED",
+        timeout_ms,
     )
-    try:
-        page.wait_for_function(script, timeout=timeout_ms)
-    except PlaywrightTimeout:
-        status = page.locator(f"{widget_selector} .wanvace-status").all_inner_texts()
-        pytest.fail(f"{widget_selector} did not succeed in {timeout_ms / 1000:g} s: {status}")
 
 
 def play_result(page, widget_selector: str, timeout_ms: int = 120_000) -> dict:
