@@ -218,7 +218,8 @@ def test_nothing_is_clipped_at_1100_px_with_the_side_panel_open(page, front, vie
 def test_every_problem_is_shown_at_once_beside_its_control_with_the_price(page, front):
     wait_for(page, generate_enabled(REFS), "no Generate")
     status = page.locator(f"{REFS} .wanvace-status")
-    assert "$0.50" in status.inner_text()  # the price of a valid form
+    # the status line is its own widget: its update may reach the page after the button's
+    wait_for(page, status_includes(REFS, "$0.50"), "no price for a valid form")
     assert page.locator(f"{REFS} .wanvace-error").all_inner_texts() == []  # none yet
     prompt, seed = (
         page.locator(f"{REFS} textarea"),
@@ -247,8 +248,9 @@ def test_every_problem_is_shown_at_once_beside_its_control_with_the_price(page, 
         above = control.bounding_box()
         error = page.locator(f"{REFS} .wanvace-error", has_text=words).first.bounding_box()
         assert 0 <= error["y"] - (above["y"] + above["height"]) < 40, (words, above, error)
+    wait_for(page, status_includes(REFS, "Not ready"), "the status did not say 'Not ready'")
     assert page.locator(f"{REFS} .wanvace-generate").is_disabled()
-    assert "Not ready" in status.inner_text() and "Ready:" not in status.inner_text()
+    assert "Ready:" not in status.inner_text()
     assert "$0.50" in status.inner_text()  # the price of an invalid form
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator(REFS).screenshot(path=str(ARTIFACTS / f"problems_{front.app}.png"))
