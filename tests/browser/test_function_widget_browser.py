@@ -249,7 +249,11 @@ def test_every_problem_is_shown_at_once_beside_its_control_with_the_price(page, 
         error = page.locator(f"{REFS} .wanvace-error", has_text=words).first.bounding_box()
         assert 0 <= error["y"] - (above["y"] + above["height"]) < 40, (words, above, error)
     wait_for(page, status_includes(REFS, "Not ready"), "the status did not say 'Not ready'")
-    assert page.locator(f"{REFS} .wanvace-generate").is_disabled()
+    wait_for(
+        page,
+        f"document.querySelector('{REFS} .wanvace-generate')?.disabled === true",
+        "Generate stayed enabled on an invalid form",
+    )
     assert "Ready:" not in status.inner_text()
     assert "$0.50" in status.inner_text()  # the price of an invalid form
     ARTIFACTS.mkdir(exist_ok=True)
