@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 import httpx
 
 from wanvace_widgets.client import VaceClient
+from wanvace_widgets.job_entry import JobEntry
+from wanvace_widgets.journal import Journal
 from wanvace_widgets.polling import PollPolicy, RetryPolicy
 
 SUBMIT = "/api/v1/services/aigc/video-generation/video-synthesis"
@@ -32,7 +34,7 @@ def finished(
     function: str = "video_outpainting",
     request: object = None,
     **changes: object,
-) -> dict:
+) -> JobEntry:
     """A journal entry of a job that SUCCEEDED after ``queued`` + ``running`` seconds; the
     request defaults to outpainting one remote source."""
     entry = {
@@ -49,7 +51,9 @@ def finished(
         "scheduled_time": server_text(queued),
         "end_time": server_text(queued + running),
     }
-    return {**entry, **changes}
+    parsed = JobEntry.parse({**entry, **changes})
+    assert parsed is not None
+    return parsed
 
 
 def make_client(app, tmp_path, **options) -> VaceClient:
@@ -97,3 +101,39 @@ def new_models(build):
     result = build()
     made = [w for key, w in list(_instances.items()) if key not in before]
     return result, made, W.Widget.get_manager_state(drop_defaults=True, widgets=made)["state"]
+
+
+def journal_entry(job_id: str, status: str = "PENDING", **fields: object) -> JobEntry:
+    """A typed journal entry (``task_id`` defaults to ``t-<job_id>``; pass None for none)."""
+    record = {
+        "job_id": job_id,
+        "task_id": f"t-{job_id}",
+        "function": "video_edit",
+        "status": status,
+        "created_at": 1_750_000_000.0 + len(job_id),
+        **fields,
+    }
+    entry = JobEntry.parse(record)
+    assert entry is not None, record
+    return entry
+
+
+def write_raw_rows(path, *records: object) -> None:
+    """Rows as another program (or an older version) may have left them in a journal:
+    anything at all, written straight into its SQLite table."""
+    import json
+    import sqlite3
+
+    journal = Journal(path)
+    journal.record(journal_entry("schema-maker", status="FAILED"))
+    assert journal.flush_blocking()
+    journal.close()
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM jobs WHERE job_id = 'schema-maker'")
+        for i, record in enumerate(records):
+            text = record if isinstance(record, str) else json.dumps(record, default=str)
+            db.execute(
+                "INSERT INTO jobs (job_id, task_id, status, created_at, record) "
+                "VALUES (?, NULL, '?', ?, ?)",
+                (f"raw-{i}", float(i), text),
+            )

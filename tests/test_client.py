@@ -48,8 +48,8 @@ async def test_submit_polls_downloads_and_journals(client, fast_app, tmp_path):
     assert wv.media.probe(task.local_path).codec == "h264"
     assert task.usage["video_duration"] == 3 and task.end_time
     entry = client.journal.get(task.task_id)
-    assert entry["status"] == "SUCCEEDED" and entry["local_path"] == str(task.local_path)
-    assert entry["request"]["function"] == "video_outpainting"
+    assert entry.status == "SUCCEEDED" and entry.local_path == task.local_path
+    assert entry.request["function"] == "video_outpainting"
     assert stats(fast_app)["submit"] == 1
 
 
@@ -460,9 +460,10 @@ async def test_the_key_never_appears_in_reprs_errors_or_the_journal(fast_app, tm
         repr(task),
         str(info.value),
         repr(task.snapshot()),
-        json.dumps(task.to_record(), default=str),
+        task.to_entry().to_json(),
         caplog.text,
     ]
+    assert client.journal.flush_blocking()
     texts.append((tmp_path / "journal.sqlite3").read_bytes().decode("latin-1"))
     assert all(SECRET not in t for t in texts)
     await client.aclose()

@@ -13,29 +13,9 @@ from wanvace_widgets.durations import (
     Durations,
     Spread,
     kind_of,
-    server_seconds_between,
 )
 
 SOURCE = {"function": "video_outpainting", "video": "https://media.example/source.mp4"}
-
-
-def test_server_time_differences_need_no_zone_and_refuse_the_absurd():
-    assert server_seconds_between("2025-05-15 16:14:44.723", "2025-05-15 16:20:09.389") == (
-        pytest.approx(324.666)
-    )
-    assert server_seconds_between("2025-05-15 16:14:44", "2025-05-15 16:14:50.5") == 6.5
-    assert server_seconds_between("2025-05-15 23:59:59.000", "2025-05-16 00:00:01.000") == 2.0
-    for start, end in [
-        ("2025-05-15 16:20:00.000", "2025-05-15 16:14:00.000"),  # ends before it began
-        ("2025-05-15 10:00:00.000", "2025-05-15 13:00:01.000"),  # past the 3 h timeout
-        ("yesterday", "2025-05-15 16:14:00.000"),
-        ("2025-05-15T16:14:00Z", "2025-05-15 16:15:00.000"),
-        ("2025-13-45 99:00:00.000", "2025-05-15 16:15:00.000"),
-        (None, "2025-05-15 16:15:00.000"),
-        (1747296884, 1747296890),
-        (["2025-05-15 16:14:00.000"], "2025-05-15 16:15:00.000"),
-    ]:
-        assert server_seconds_between(start, end) is None, (start, end)
 
 
 def test_kinds_follow_what_sets_the_output():
@@ -104,8 +84,7 @@ def test_history_is_read_once_and_only_for_this_host():
         return [
             finished("here", running=100),
             finished("elsewhere", running=900, host="emulator.local"),
-            finished("v01", running=100),  # imported from v0.1: no host recorded
-            "not an entry",
+            finished("v01", running=100, host=None),  # imported from v0.1: no host recorded
         ]
 
     durations = Durations(journal, host=HOST)
@@ -123,7 +102,6 @@ def test_history_is_read_once_and_only_for_this_host():
         {"status": "FAILED"},
         {"status": "RUNNING"},
         {"task_id": None},
-        {"task_id": 42},
         {"end_time": None},
         {"submit_time": "not a time"},
         {"submit_time": 1764064800},

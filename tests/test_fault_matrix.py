@@ -91,7 +91,7 @@ def check_files(tmp_path, task: wv.Task) -> None:
 
 
 def resumable(client: wv.VaceClient, task: wv.Task) -> bool:
-    return task.task_id in {e["task_id"] for e in client.unfinished_jobs()}
+    return task.task_id in {e.task_id for e in client.unfinished_jobs()}
 
 
 # -- a passing outage while following never costs the result --------------------------------
@@ -223,7 +223,7 @@ async def test_an_unreadable_submit_answer_is_unconfirmed_and_never_resent(
     if isinstance(error, wv.SubmitUnconfirmedError):
         assert "reconcile" in str(error)
     assert server.count("submit") == 1 and server.count("query") == 0
-    assert [e["job_id"] for e in client.journal.unconfirmed()] == [task.job_id]
+    assert [e.job_id for e in client.journal.without_ending()] == [task.job_id]
     check_files(tmp_path, task)
     assert (await client.quota_store.status()).running == ()
     await client.aclose()
@@ -305,9 +305,10 @@ async def test_reconcile_with_no_candidate_says_the_task_was_not_created(server,
     client = make(server, tmp_path)
     task = client.enqueue(request())
     await settle(task)
-    with pytest.raises(wv.SubmitUnconfirmedError, match="not created"):
-        await task.reconcile()
-    assert task.status == "UNCONFIRMED" and server.count("submit") == 1
+    await task.reconcile()
+    assert task.status == "ERROR" and isinstance(task.error, wv.SubmitNotCreatedError)
+    assert "not created" in str(task.error) and server.count("submit") == 1
+    assert client.journal.get_job(task.job_id).status == "ERROR"
     await client.aclose()
 
 
@@ -431,7 +432,8 @@ async def test_the_journal_holds_every_job_from_the_moment_it_is_asked_for(serve
     task = client.enqueue(request())
     await asyncio.sleep(1)
     entry = client.journal.get_job(task.job_id)
-    assert entry["status"] == "SUBMITTING" and entry["request"]["prompt"] == PROMPT
+    assert entry.status == "SUBMITTING" and entry.request["prompt"] == PROMPT
+    assert entry.submitting_at is not None and entry.task_id is None
     await settle(task)
-    assert client.journal.get_job(task.job_id)["status"] == "UNCONFIRMED"
+    assert client.journal.get_job(task.job_id).status == "UNCONFIRMED"
     await client.aclose()

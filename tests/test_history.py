@@ -12,8 +12,9 @@ import shutil
 import pytest
 
 import wanvace_widgets as wv
-from tests.helpers import make_client, new_models, until
+from tests.helpers import make_client, new_models, until, write_raw_rows
 from wanvace_widgets.emulator import EmulatorConfig, create_app
+from wanvace_widgets.job_entry import JobEntry
 from wanvace_widgets.journal import Journal
 from wanvace_widgets.widgets.history_rows import PROMPT_EXCERPT, job_row, totals_text
 from wanvace_widgets.widgets.job_records import JobRecord, request_code
@@ -60,6 +61,13 @@ def entry(job_id, **fields):
         "request": {"function": "video_outpainting", "prompt": f"job {job_id}"},
     }
     return base | fields
+
+
+def typed(job_id, **fields) -> JobEntry:
+    """The same entry, parsed as the journal parses what it reads."""
+    parsed = JobEntry.parse(entry(job_id, **fields))
+    assert parsed is not None
+    return parsed
 
 
 # -- the session's jobs -----------------------------------------------------------------
@@ -189,10 +197,13 @@ async def test_after_a_restart_earlier_jobs_show_play_and_resume(tmp_path, media
 
 
 async def test_only_this_hosts_jobs_and_only_readable_entries(tmp_path, history_of):
+    write_raw_rows(
+        tmp_path / "journal.sqlite3",
+        entry("mine"),
+        entry("other", host="dashscope.aliyuncs.com"),
+        {"job_id": "broken", "function": 5, "status": "SUCCEEDED"},
+    )
     journal = Journal(tmp_path / "journal.sqlite3")
-    journal.record(entry("mine"))
-    journal.record(entry("other", host="dashscope.aliyuncs.com"))
-    journal.record({"job_id": "broken", "function": 5, "status": "SUCCEEDED"})
     client = wv.VaceClient(api_key="k", base_url=f"http://{HOST}", journal=journal)
     history = history_of(client=client, resume=False)
     assert [r["id"] for r in history._list.rows] == ["mine"]
@@ -224,7 +235,7 @@ BAD_FIELDS = [
 
 @pytest.mark.parametrize("fields", BAD_FIELDS, ids=range(len(BAD_FIELDS)))
 def test_an_ill_typed_entry_is_shown_without_its_bad_fields(fields):
-    record = JobRecord.from_entry(entry("odd", **fields))
+    record = JobRecord.from_entry(typed("odd", **fields))
     row = job_row(record, 1, 1_750_000_100.0, [])
     json.dumps(row, ensure_ascii=False).encode("utf-8")  # what the comm sends must encode
     assert len(row["prompt"]) <= PROMPT_EXCERPT and row["prompt"].isprintable()
@@ -238,9 +249,10 @@ def test_an_ill_typed_entry_is_shown_without_its_bad_fields(fields):
 
 
 async def test_a_journal_of_ill_typed_entries_still_shows_a_history(tmp_path, history_of):
+    write_raw_rows(
+        tmp_path / "journal.sqlite3", *(entry(f"odd{i}", **f) for i, f in enumerate(BAD_FIELDS))
+    )
     journal = Journal(tmp_path / "journal.sqlite3")
-    for i, fields in enumerate(BAD_FIELDS):
-        journal.record(entry(f"odd{i}", **fields))
     client = wv.VaceClient(api_key="k", base_url=f"http://{HOST}", journal=journal)
     history = history_of(client=client, resume=False, page_size=100)
     readable = len(journal.entries())
@@ -251,7 +263,7 @@ async def test_a_journal_of_ill_typed_entries_still_shows_a_history(tmp_path, hi
 
 def test_entries_that_are_not_jobs_are_skipped():
     for bad in (None, [], "text", {"job_id": 5}, {"job_id": "a", "function": "f"}):
-        assert JobRecord.from_entry(bad) is None
+        assert JobEntry.parse(bad) is None
 
 
 async def test_a_hostile_journal_cannot_leak_a_file_or_inject_markup(tmp_path, history_of):
@@ -263,7 +275,7 @@ async def test_a_hostile_journal_cannot_leak_a_file_or_inject_markup(tmp_path, h
     script = "<img src=x onerror=alert(1)><script>alert(2)</script>"
     for name in ("key.mp4", "pipe.mp4", "folder.mp4"):
         journal.record(
-            entry(name, local_path=str(tmp_path / name), request={"prompt": script, "video": name})
+            typed(name, local_path=str(tmp_path / name), request={"prompt": script, "video": name})
         )
     client = wv.VaceClient(api_key="k", base_url=f"http://{HOST}", journal=journal)
     history, made, state = new_models(lambda: history_of(client=client, resume=False))
@@ -296,7 +308,7 @@ async def test_two_hundred_jobs_are_one_list_and_a_page_of_posters(tmp_path, med
     for i in range(200):
         os.link(media["source"], videos / f"{i}.mp4")
         journal.record(
-            entry(f"job{i:03}", created_at=1_750_000_000.0 + i, local_path=str(videos / f"{i}.mp4"))
+            typed(f"job{i:03}", created_at=1_750_000_000.0 + i, local_path=str(videos / f"{i}.mp4"))
         )
     client = wv.VaceClient(api_key="k", base_url=f"http://{HOST}", journal=journal)
     posters = PosterCache(tmp_path / "posters")

@@ -119,7 +119,7 @@ async def test_the_status_line_says_when_jobs_like_this_usually_end(tmp_path, me
     request = wv.VideoOutpainting(prompt="wide", video=media["source"])
     journal = Journal(tmp_path / "journal.sqlite3")
     earlier = finished("earlier", 40.0, queued=0.2, request=request.summary())
-    journal.record({**earlier, "host": "emulator.local"})
+    journal.record(earlier.replace(host="emulator.local"))
     client = make_client(app, tmp_path, journal=journal)
     widget = wv.VideoOutpaintingWidget(client=client, request=request)
     widget.submit()

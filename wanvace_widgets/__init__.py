@@ -19,13 +19,16 @@ _MODULES = {
     ".backend": ("default_client", "emulator_client"),
     ".client": ("VaceClient",),
     ".config": ("Deadlines",),
+    ".job_entry": ("JobEntry",),
+    ".journal": ("Journal",),
     ".errors": (
         "APIConnectionError", "APIError", "APIStatusError", "APITimeoutError",
         "AuthenticationError", "BadRequestError", "BudgetExceededError", "ConfigurationError",
         "ContentModerationError", "DownloadError", "InternalError", "JobInProgressError",
-        "MalformedAnswerError",
+        "JobInterruptedError", "MalformedAnswerError",
         "NotFoundError", "PermissionDeniedError", "QuotaError", "QuotaStoreError",
-        "RateLimitError", "ServerError", "SubmitUnconfirmedError", "TaskCanceledError",
+        "RateLimitError", "ServerError", "SubmitNotCreatedError", "SubmitUnconfirmedError",
+        "TaskCanceledError",
         "TaskDetachedError",
         "TaskError", "TaskFailedError", "TaskUnknownError", "UploadError", "VaceError",
         "ValidationError", "WaitTimeoutError",
@@ -83,6 +86,7 @@ if TYPE_CHECKING:
         DownloadError,
         InternalError,
         JobInProgressError,
+        JobInterruptedError,
         MalformedAnswerError,
         NotFoundError,
         PermissionDeniedError,
@@ -90,6 +94,7 @@ if TYPE_CHECKING:
         QuotaStoreError,
         RateLimitError,
         ServerError,
+        SubmitNotCreatedError,
         SubmitUnconfirmedError,
         TaskCanceledError,
         TaskDetachedError,
@@ -101,6 +106,8 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
+    from .job_entry import JobEntry
+    from .journal import Journal
     from .poll_plan import PollPlan
     from .polling import PollPolicy, QuotaPolicy, RetryPolicy
     from .regions import Endpoint, resolve_endpoint

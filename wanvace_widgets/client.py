@@ -29,7 +29,9 @@ from .clock import Clock, SystemClock
 from .config import Deadlines, default_home, find_api_key
 from .durations import Durations
 from .errors import ConfigurationError
+from .job_entry import JobEntry
 from .journal import Journal
+from .owners import this_process
 from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, QuotaPolicy, RetryPolicy
 from .quota import QuotaStore, quota_store_from_environment, quota_user
@@ -43,29 +45,6 @@ from .uploads import prepare_media
 __all__ = ["VaceClient", "find_api_key"]
 
 _REGION_NAMES = {"intl": "Singapore", "cn": "Beijing"}
-#: fields of a journal entry that a resumed task takes back, with their types
-_RESTORED = {
-    "job_id": str,
-    "function": str,
-    "status": str,
-    "created_at": (int, float),
-    "task_id": str,
-    "request_id": str,
-    "submitted_at": (int, float),
-    "submit_time": str,
-    "scheduled_time": str,
-    "end_time": str,
-    "video_url": str,
-    "video_url_expires_at": (int, float),
-    "usage": dict,
-    "orig_prompt": str,
-    "actual_prompt": str,
-    "estimated_usd": (int, float),
-    "billed_usd": (int, float),
-    "request": dict,
-}
-
-
 class VaceClient:
     """The shared asyncio client. See the module docstring for what it guarantees.
 
@@ -280,15 +259,15 @@ class VaceClient:
         self._key()
         for task in self.tasks:
             if task.task_id == task_id:
-                if not task.watching and not task.done:
-                    self._scheduler.follow(task)
+                self._follow_again(task)
                 return task
         entry = self.journal.get(task_id) if self.journal else None
-        state = _state_from_entry(entry) if entry else None
-        if state is None or state.task_id != task_id:
+        if entry is not None and entry.followable:
+            state = TaskSnapshot.from_entry(entry)
+        else:
             state = TaskSnapshot(
                 job_id=uuid.uuid4().hex,
-                function=(entry or {}).get("function") or "unknown",
+                function=entry.function if entry else "unknown",
                 status=s.PENDING,
                 created_at=self.clock.now(),
                 task_id=task_id,
@@ -297,23 +276,49 @@ class VaceClient:
         self._scheduler.follow(task)
         return task
 
-    def unfinished_jobs(self, function: str | None = None) -> list[dict[str, Any]]:
-        """Journal entries of this host's tasks that a restart interrupted (still live on
-        the server, or finished without a saved video), younger than the server keeps them."""
+    def unfinished_jobs(self, function: str | None = None) -> list[JobEntry]:
+        """Journal entries of this host's jobs that nothing says the end of, and that this
+        process may recover: their process has stopped (or is this one), and the server
+        still keeps them. Followable tasks, submits whose answer never came, and jobs
+        stopped before their submit left (``docs/lifecycle.md``, the crash table)."""
         if self.journal is None:
             return []
         now = self.clock.now()
         return [
             e
-            for e in self.journal.unfinished()
-            if e.get("host") == self.host
-            and function in (None, e.get("function"))
-            and now - float(e.get("submitted_at") or e.get("created_at") or 0) < c.TASK_RETENTION_S
+            for e in self.journal.without_ending()
+            if e.host == self.host
+            and function in (None, e.function)
+            and now - (e.submitted_at or e.submitting_at or e.created_at) < c.TASK_RETENTION_S
+            and (e.owner is None or e.owner == this_process() or e.owner.alive() is False)
         ]
 
+    def recover(self, entry: JobEntry) -> Task:
+        """Take back one job of :meth:`unfinished_jobs`: follow its task, look for its lost
+        submit on the server's task list, or end it as never sent (nothing billed)."""
+        _require_loop("recover()")
+        self._key()
+        for task in self.tasks:
+            if task.job_id == entry.job_id:
+                self._follow_again(task)
+                return task
+        task = self._scheduler.new_task(TaskSnapshot.from_entry(entry))
+        self._scheduler.recover(task, entry)
+        return task
+
     def resume(self) -> list[Task]:
-        """Follow again every unfinished task of the journal (after a kernel restart)."""
-        return [self.attach(entry["task_id"]) for entry in self.unfinished_jobs()]
+        """Recover every job a stopped process (a kernel restart, a crash) left without an
+        ending; see :meth:`recover`. Safe to call in several kernels at once: each job is
+        taken over by one of them."""
+        return [self.recover(entry) for entry in self.unfinished_jobs()]
+
+    def _follow_again(self, task: Task) -> None:
+        """A task of this session asked for again: follow it if it is not followed, and try
+        again to save a video whose saving failed."""
+        if not task.watching and not task.done:
+            self._scheduler.follow(task)
+        elif task.status == s.SUCCEEDED and task.local_path is None and task.video_url:
+            self._scheduler.follow(task)
 
     async def list_server_tasks(self, **filters: Any) -> dict[str, Any]:
         """The server's task list (GET /api/v1/tasks/), e.g. ``status="RUNNING"``."""
@@ -340,18 +345,3 @@ def _require_loop(what: str) -> None:
             f"{what} needs a running event loop (a notebook cell, or async code); "
             "in a plain script use client.run(request)"
         ) from None
-
-
-def _state_from_entry(entry: dict[str, Any]) -> TaskSnapshot | None:
-    """A task's last known state from its journal entry (ill-typed fields left out)."""
-    fields = {
-        name: entry[name]
-        for name, kind in _RESTORED.items()
-        if isinstance(entry.get(name), kind) and not isinstance(entry.get(name), bool)
-    }
-    if not {"job_id", "function", "status", "created_at"} <= fields.keys():
-        return None
-    if fields["status"] not in (s.PENDING, s.RUNNING, s.SUCCEEDED):
-        fields["status"] = s.PENDING
-    path = entry.get("local_path")
-    return TaskSnapshot(**fields, local_path=Path(path) if isinstance(path, str) else None)

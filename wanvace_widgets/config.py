@@ -40,6 +40,11 @@ class Deadlines:
     ``follow`` bounds how long a task is followed after its submit: the server forgets a
     task after 24 hours (it is UNKNOWN then), so following longer cannot help. A task
     whose follow deadline passes while the server cannot be reached is kept, resumable.
+
+    A submit whose answer never arrived is looked for on the server's task list
+    (``recovery.py``): ``clock_skew`` is how far this machine's clock may be from the
+    server's, which widens the window the task may have been created in, and
+    ``list_settle`` how long after that window a task made in it is surely listed.
     """
 
     connect: float = 10.0
@@ -49,6 +54,8 @@ class Deadlines:
     upload: float = 900.0
     download: float = 900.0
     follow: float = float(c.TASK_RETENTION_S)
+    clock_skew: float = 120.0
+    list_settle: float = 15.0
 
 
 def default_home() -> Path:

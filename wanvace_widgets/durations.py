@@ -27,17 +27,14 @@ import statistics
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from . import contract as c
 from . import lifecycle as s
+from .job_entry import JobEntry
+from .server_time import seconds_between
 
-__all__ = ["FIVE_TO_TEN_MINUTES", "Durations", "Spread", "kind_of", "server_seconds_between"]
-
-#: a job that has not ended three hours after its submit fails (reference §7.1), so no
-#: longer duration is believed
-LONGEST_S = 3 * 3600.0
+__all__ = ["FIVE_TO_TEN_MINUTES", "Durations", "Spread", "kind_of"]
 #: the spread of one kind's durations before history shows it (σ of the log: ±8%), and how
 #: many jobs' worth of weight that guess has
 _SIGMA_GUESS, _GUESS_WEIGHT = 0.08, 2
@@ -95,27 +92,6 @@ def kind_of(function: Any, request: Any) -> tuple[str, str]:
     return function, " ".join(shaping)
 
 
-def server_seconds_between(start: Any, end: Any) -> float | None:
-    """Seconds from one server time text to another, or None when either is not one or
-    the difference is absurd (negative, or longer than a job can last)."""
-    first, last = _server_time(start), _server_time(end)
-    if first is None or last is None:
-        return None
-    seconds = (last - first).total_seconds()
-    return seconds if 0.0 <= seconds <= LONGEST_S else None
-
-
-def _server_time(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    for layout in (c.TIME_FORMAT, "%Y-%m-%d %H:%M:%S"):
-        try:
-            return datetime.strptime(text.strip(), layout)
-        except ValueError:
-            continue
-    return None
-
-
 class Durations:
     """Durations of the jobs that ended, by kind: what :meth:`running` and :meth:`total`
     estimate from. ``history`` gives journal entries, read once at first use; only those of
@@ -123,7 +99,7 @@ class Durations:
 
     def __init__(
         self,
-        history: Callable[[], Iterable[Mapping[str, Any]]] | None = None,
+        history: Callable[[], Iterable[JobEntry]] | None = None,
         *,
         host: str | None = None,
         keep: int = 20,
@@ -134,12 +110,12 @@ class Durations:
         self._total: dict[tuple[str, str], deque[float]] = defaultdict(lambda: deque(maxlen=keep))
         self._learnt: set[str] = set()
 
-    def learn(self, record: Mapping[str, Any]) -> bool:
-        """Learn from one job (a journal entry or ``task.to_record()``); False when it
+    def learn(self, entry: JobEntry) -> bool:
+        """Learn from one job (a journal entry or ``task.to_entry()``); False when it
         teaches nothing: not SUCCEEDED, another host, already learnt, or times that are
         missing, unreadable or absurd."""
         self._load()
-        return self._learn(record)
+        return self._learn(entry)
 
     def running(self, function: str, request: Any) -> Spread | None:
         """How long a job of this kind runs once started, or None with no history."""
@@ -154,25 +130,24 @@ class Durations:
     def _load(self) -> None:
         history, self._history = self._history, None
         for entry in history() if history is not None else ():
-            if isinstance(entry, Mapping):
-                self._learn(entry)
+            self._learn(entry)
 
-    def _learn(self, record: Mapping[str, Any]) -> bool:
-        task_id = record.get("task_id")
+    def _learn(self, entry: JobEntry) -> bool:
+        task_id = entry.task_id
         if (
-            record.get("status") != s.SUCCEEDED
-            or not isinstance(task_id, str)
+            entry.status != s.SUCCEEDED
+            or task_id is None
             or task_id in self._learnt
-            or (self.host is not None and record.get("host") not in (None, self.host))
+            or (self.host is not None and entry.host not in (None, self.host))
         ):
             return False
-        total = server_seconds_between(record.get("submit_time"), record.get("end_time"))
+        total = seconds_between(entry.submit_time, entry.end_time)
         if total is None:
             return False
-        kind = kind_of(record.get("function"), record.get("request"))
+        kind = kind_of(entry.function, entry.request)
         self._learnt.add(task_id)
         self._total[kind].append(total)
-        running = server_seconds_between(record.get("scheduled_time"), record.get("end_time"))
+        running = seconds_between(entry.scheduled_time, entry.end_time)
         if running is not None and running <= total:
             self._running[kind].append(running)
         return True

@@ -10,11 +10,13 @@
     ├── QuotaStoreError                         the shared quota store failed; nothing was sent
     ├── InternalError                           a bug of ours in background work; the task is kept
     ├── JobInProgressError (also RuntimeError)  this widget's job is still live; nothing was sent
+    ├── JobInterruptedError                     its process stopped before the submit; not sent
     ├── APIError                                the server answered with an error, or did not answer
     │   ├── APIConnectionError                  no HTTP answer (refused, reset, DNS)
     │   │   └── APITimeoutError (also TimeoutError)
     │   ├── MalformedAnswerError                an unreadable answer (HTML, cut short, bad types)
     │   ├── SubmitUnconfirmedError              the submit may have created a task; never re-sent
+    │   ├── SubmitNotCreatedError               the task list shows that a lost submit made nothing
     │   ├── DownloadError                       the video could not be saved; it stays on the server
     │   └── APIStatusError                      an HTTP error answer: status_code, code, request_id
     │       ├── BadRequestError                 400 InvalidParameter and friends
@@ -52,6 +54,7 @@ __all__ = [
     "DownloadError",
     "InternalError",
     "JobInProgressError",
+    "JobInterruptedError",
     "MalformedAnswerError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -59,6 +62,7 @@ __all__ = [
     "QuotaStoreError",
     "RateLimitError",
     "ServerError",
+    "SubmitNotCreatedError",
     "SubmitUnconfirmedError",
     "TaskCanceledError",
     "TaskDetachedError",
@@ -206,6 +210,19 @@ class SubmitUnconfirmedError(APIError):
             "await task.reconcile() looks for it in the server's task list (or check "
             "client.list_server_tasks() or the Model Studio console) before resubmitting"
         )
+
+
+class SubmitNotCreatedError(APIError):
+    """A submit whose answer was lost did not create a task: the server's task list shows
+    none for it once a task made then would be listed. Nothing was created or billed."""
+
+    def hint(self) -> str:
+        return "nothing was created or billed: submit it again"
+
+
+class JobInterruptedError(VaceError):
+    """The process running this job stopped before its submit was sent (while it waited for
+    a slot or uploaded its files): nothing was sent, created or billed. Submit it again."""
 
 
 class DownloadError(APIError):

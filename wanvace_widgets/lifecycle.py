@@ -52,8 +52,8 @@ class State:
     """What one status means.
 
     ``holds_slot``: the job counts against the account's 2 live tasks. ``ended``: nothing
-    more happens by itself (only ``task.reconcile()`` moves an UNCONFIRMED task on, once it
-    finds it on the server). ``bill`` says what the state costs, ``next`` what
+    more happens by itself (only the server's task list moves an UNCONFIRMED task on:
+    ``recovery.py``). ``bill`` says what the state costs, ``next`` what
     the user does in it.
     """
 
@@ -84,7 +84,7 @@ STATES: dict[str, State] = {
             False,
             True,
             "maybe: the task may exist",
-            "task.reconcile() looks for it; never resubmit blindly",
+            "wait: the server's task list is searched for it; it is never resubmitted",
         ),
     )
 }
@@ -99,8 +99,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # a task we attach to starts PENDING until its first answer, so it may jump anywhere
     PENDING: _SERVER_OUTCOMES,
     RUNNING: frozenset({SUCCEEDED, FAILED, CANCELED, UNKNOWN}),
-    # reconcile found the task on the server's list
-    UNCONFIRMED: _SERVER_OUTCOMES,
+    # the server's task list found the task, or showed that nothing was created
+    UNCONFIRMED: _SERVER_OUTCOMES | {ERROR},
     SUCCEEDED: frozenset(),
     FAILED: frozenset(),
     CANCELED: frozenset(),

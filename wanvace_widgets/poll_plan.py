@@ -32,8 +32,9 @@ import math
 from dataclasses import dataclass
 
 from . import lifecycle as s
-from .durations import FIVE_TO_TEN_MINUTES, Durations, Spread, server_seconds_between
+from .durations import FIVE_TO_TEN_MINUTES, Durations, Spread
 from .polling import jittered
+from .server_time import seconds_between
 from .tasks import TaskSnapshot
 
 __all__ = ["EndWindow", "PollPlan"]
@@ -121,5 +122,5 @@ def _started_at(state: TaskSnapshot) -> float | None:
     server's own scheduled_time - submit_time (no time zone needed)."""
     if state.status != s.RUNNING or state.submitted_at is None:
         return None
-    queued = server_seconds_between(state.submit_time, state.scheduled_time)
+    queued = seconds_between(state.submit_time, state.scheduled_time)
     return None if queued is None else state.submitted_at + queued

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from . import contract as c
 from . import lifecycle as s
-from .answers import StatusAnswer, is_task_id
+from .answers import StatusAnswer
 from .api import DashScopeAPI, encode_payload, is_transient
 from .clock import Clock
 from .config import Deadlines
@@ -37,17 +36,34 @@ from .errors import (
     BudgetExceededError,
     DownloadError,
     InternalError,
+    JobInterruptedError,
     QuotaStoreError,
+    SubmitNotCreatedError,
     SubmitUnconfirmedError,
     TaskFailedError,
     TaskUnknownError,
     UploadError,
     VaceError,
 )
+from .job_entry import JobEntry
 from .journal import Journal
+from .media import MediaReadError, check_complete_mp4
+from .owners import this_process
 from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, RetryPolicy
 from .quota import Holder, QuotaStore
+from .recovery import (
+    AMBIGUOUS,
+    FOUND,
+    NOT_CREATED,
+    ListedTask,
+    OtherSubmit,
+    SubmitWindow,
+    Verdict,
+    decide,
+    listed_task,
+)
+from .server_time import list_time
 from .tasks import Task, TaskSnapshot
 from .uploads import prepare_media
 
@@ -60,6 +76,12 @@ _QUEUE_REFRESH_S = 1.0
 #: backoff while the server cannot be reached stays well inside a quota lease
 _MAX_TROUBLE_DELAY = 30.0
 _DOWNLOAD_ATTEMPTS = 4
+#: a submit waits this long for the journal before it says why it is not sent yet
+_JOURNAL_PATIENCE_S = 1.0
+#: the task list is read again after troubles at most this far apart
+_MAX_LIST_RETRY_S = 60.0
+#: pages of the task list read at most (100 tasks each)
+_MAX_LIST_PAGES = 50
 
 
 class Scheduler:
@@ -105,7 +127,7 @@ class Scheduler:
         self.task_listeners: list[Callable[[Task], Any]] = []
         self._jobs: dict[str, asyncio.Task] = {}
         self._wake: dict[str, asyncio.Event] = {}
-        self._journaled: dict[str, dict[str, Any]] = {}
+        self._journaled: dict[str, JobEntry] = {}
 
     @property
     def quota(self) -> QuotaStore:
@@ -122,8 +144,15 @@ class Scheduler:
         return self._user
 
     def describe_backend(self) -> dict[str, Any]:
-        """What a journal entry says about where the job went (never the key)."""
-        return {"host": self.api.host, "region": self.api.region, "user": self.user}
+        """What a journal entry says about where the job went and who runs it (never the
+        key)."""
+        return {
+            "host": self.api.host,
+            "region": self.api.region,
+            "model": self.api.endpoint.model,
+            "user": self.user,
+            "owner": this_process(),
+        }
 
     # -- starting ----------------------------------------------------------------------
 
@@ -150,6 +179,12 @@ class Scheduler:
             self._wake_up(task)
             return
         self._spawn(task, self._run(task, self._attached_job))
+
+    def recover(self, task: Task, entry: JobEntry) -> None:
+        """Take over a job a stopped process left without an ending (``client.resume``):
+        follow its task, look for its lost submit, or end it as never sent."""
+        task.apply(watching=True)
+        self._spawn(task, self._run(task, lambda t, h: self._recovered_job(t, h, entry)))
 
     def _spawn(self, task: Task, coro) -> None:
         job = asyncio.get_running_loop().create_task(coro)
@@ -183,8 +218,30 @@ class Scheduler:
         except QuotaStoreError as error:
             self._end(task, s.ERROR, error)
             return
-        if await self._submit(task):
+        if await self._submit(task, holder):
             await self._follow(task, holder, immediately=False)
+        elif task.status == s.UNCONFIRMED:
+            await self._release(holder)
+            await self._find_lost_submit(task, holder)
+
+    async def _recovered_job(self, task: Task, holder: Holder, entry: JobEntry) -> None:
+        if self.journal is not None and entry.owner != this_process():
+            if await self.journal.take_over(entry) is None:
+                task.apply(watching=False, problem="another process took this job over")
+                return
+        if entry.never_sent:
+            error = JobInterruptedError(
+                "the process running this job stopped before its submit was sent: nothing "
+                "was sent, created or billed; submit it again"
+            )
+            self._end(task, s.ERROR, error)
+        elif entry.maybe_sent:
+            if task.status == s.SUBMITTING:
+                lost = self._unconfirmed("the process stopped while this submit was on its way")
+                task.apply(status=s.UNCONFIRMED, error=lost, finished=True)
+            await self._find_lost_submit(task, holder)
+        else:
+            await self._attached_job(task, holder)
 
     async def _wait_for_slot(self, task: Task, holder: Holder) -> None:
         """Take a slot; while waiting, show the shared queue on the task (refreshed)."""
@@ -206,7 +263,8 @@ class Scheduler:
         await self.quota.adopt(holder)  # it runs on the server: it fills a slot already
         if task.status == s.SUCCEEDED and task.video_url:
             await self._release(holder)  # resumed to save a finished video: no polling
-            await self._save_result(task)
+            if not self._keep_saved_video(task):
+                await self._save_result(task)
             task.apply(finished=True)
         else:
             await self._follow(task, holder, immediately=True)
@@ -219,8 +277,13 @@ class Scheduler:
 
     # -- submitting --------------------------------------------------------------------
 
-    async def _submit(self, task: Task) -> bool:
-        """UPLOADING → SUBMITTING → the server's status; False when it ended here."""
+    async def _submit(self, task: Task, holder: Holder) -> bool:
+        """UPLOADING → SUBMITTING → the server's status; False when it ended here.
+
+        The job is on disk as SUBMITTING, and noted in the quota store, before its POST
+        leaves; its task id is on disk before anything else is done with the answer. A
+        process that dies in between leaves a job that the next one recovers (``resume``).
+        """
         if task.status != s.QUEUED:
             return False  # cancelled while it waited for a slot
         task.apply(status=s.UPLOADING)
@@ -250,22 +313,66 @@ class Scheduler:
         except QuotaStoreError as error:
             await self._refund(task)
             return self._end(task, s.ERROR, error)
-        task.apply(status=s.SUBMITTING)
+        task.apply(status=s.SUBMITTING, submitting_at=self.clock.now())
+        try:
+            if not await self._durable(task):
+                raise QuotaStoreError(
+                    "this job could not be recorded (the journal and its second file cannot be "
+                    f"written: {self._journal_problem()}), so it was not sent; nothing was billed"
+                )
+            await self.quota.note_submit(holder, task.submitting_at or self.clock.now())
+        except QuotaStoreError as error:
+            await self._count_submit(permit)
+            await self._refund(task)
+            return self._end(task, s.ERROR, error)
         try:
             answer = await self.api.submit(payload, oss)
         except SubmitUnconfirmedError as error:
             return self._end(task, s.UNCONFIRMED, error)
         except APIError as error:
             await self._refund(task)
+            await self._settle_submit(holder, None)
             return self._end(task, s.ERROR, error)
         finally:
             await self._count_submit(permit)
-        return task.apply(
+        accepted = task.apply(
             task_id=answer.task_id,
             request_id=answer.request_id,
             status=answer.status,
             submitted_at=self.clock.now(),
         )
+        await self._durable(task)
+        await self._settle_submit(holder, answer.task_id)
+        return accepted
+
+    async def _durable(self, task: Task) -> bool:
+        """Wait until the job's latest state is on disk (False: it cannot be made durable);
+        after a moment, the task says why it waits."""
+        if self.journal is None:
+            return True
+        flushing = asyncio.ensure_future(self.journal.flush(task.job_id))
+        done, _ = await asyncio.wait({flushing}, timeout=_JOURNAL_PATIENCE_S)
+        if not done:
+            task.apply(
+                problem="waiting for the journal (another process holds it): the job is "
+                f"recorded before anything more is done ({self._journal_problem()})"
+            )
+        durable = await flushing
+        task.apply(problem=None)
+        return durable
+
+    def _journal_problem(self) -> str:
+        return (self.journal.problem if self.journal else None) or "no reason given yet"
+
+    async def _settle_submit(self, holder: Holder, task_id: str | None) -> None:
+        """Tell the quota store which task the submit made (None: none); other users'
+        recoveries then never take it for theirs."""
+        try:
+            await self.quota.settle_submit(holder, task_id)
+        except Exception:  # noqa: BLE001 - the journal has it; an unsettled note only adds doubt
+            log.warning(
+                "could not settle the submit of %s in the quota store", holder.job_id, exc_info=True
+            )
 
     async def _count_submit(self, permit: object) -> None:
         """Tell the store the POST was answered (a shared store counts the submit from then)."""
@@ -407,7 +514,7 @@ class Scheduler:
             return False
         await self._release(holder)
         if answer.status == s.SUCCEEDED:
-            self.durations.learn(task.to_record())
+            self.durations.learn(task.to_entry())
             billed = self._billed(task)
             await self._refund(task, keep=billed)
             task.apply(billed_usd=billed)
@@ -420,6 +527,19 @@ class Scheduler:
     def _billed(self, task: Task) -> float:
         seconds = (task.usage or {}).get("video_duration", c.OUTPUT_MAX_SECONDS)
         return round((self.price_per_second or 0.0) * seconds, 4)
+
+    def _keep_saved_video(self, task: Task) -> bool:
+        """A process that died after renaming the video into place, before recording it,
+        left the whole video there: keep it instead of downloading it again."""
+        if task.task_id is None or task.local_path is not None:
+            return False
+        path = result_path(self.results_dir, task.task_id)
+        try:
+            check_complete_mp4(path)
+        except (MediaReadError, OSError):
+            return False
+        task.apply(local_path=path, error=None)
+        return True
 
     async def _save_result(self, task: Task) -> None:
         """Download the video now (its URL expires in 24 h), retrying passing failures."""
@@ -448,12 +568,7 @@ class Scheduler:
         if task.status in (s.QUEUED, s.UPLOADING):
             task.apply(status=s.CANCELED, finished=True)
         elif task.status == s.SUBMITTING:
-            error = SubmitUnconfirmedError(
-                "the client was closed while the submit was on its way",
-                code="SubmitUnconfirmed",
-                host=self.api.host,
-                region=self.api.region,
-            )
+            error = self._unconfirmed("the client was closed while the submit was on its way")
             task.apply(status=s.UNCONFIRMED, error=error, finished=True)
         elif not task.finished:
             task.apply(watching=False)
@@ -531,94 +646,192 @@ class Scheduler:
             task.apply(local_path=target, error=None)
         return target
 
-    async def reconcile(self, task: Task) -> None:
-        """Find an UNCONFIRMED submit on the server's task list (made after it was asked,
-        for this model, unknown to this journal) and follow it; never resubmits."""
+    async def reconcile(self, task: Task) -> Verdict:
+        """Look for an UNCONFIRMED submit on the server's task list, once its window has
+        settled (``recovery.py``): follow the task found, end the job as not created, or
+        keep it UNCONFIRMED with its candidates. Never submits anything."""
+        verdict = await self._reconcile_once(task)
+        if verdict.kind == FOUND:
+            self.follow(task)
+        return verdict
+
+    async def _reconcile_once(self, task: Task) -> Verdict:
         if task.status != s.UNCONFIRMED:
             raise BadRequestError(
                 f"task is {task.status}; only an UNCONFIRMED submit needs reconciling",
                 status_code=400,
                 code="UnsupportedOperation",
             )
-        start = task.created_at - 5
-        end = min(self.clock.now() + 60, start + c.TASK_RETENTION_S)
-        rows = await self._list_rows(start, end)
-        known = self._known_task_ids()
-        found = [
-            row
-            for row in rows
-            if row["task_id"] not in known and row.get("gmt_create", start * 1000) >= start * 1000
-        ]
-        if len(found) != 1:
-            ids = ", ".join(r["task_id"] for r in found) or "none"
-            raise SubmitUnconfirmedError(
-                f"the server's task list has {len(found)} candidate tasks for this submit "
-                f"({ids}); with exactly one it would be followed. With none, the submit was "
-                "most likely not created: you may submit again",
-                code="ReconcileAmbiguous" if found else "ReconcileNotFound",
+        holder = Holder(task.job_id, self.user)
+        window = self._window(task)
+        await self.clock.sleep(window.settled_at - self.clock.now())
+        if task.status != s.UNCONFIRMED:  # decided meanwhile (the client's own search)
+            return Verdict(FOUND if task.task_id else NOT_CREATED)
+        listed = await self._list_tasks(window)
+        others = await self._other_submits(task)
+        known = self._known_task_ids(task)
+        verdict = decide(window, listed, known=known, others=others, now=self.clock.now())
+        if verdict.kind == FOUND and verdict.task is not None:
+            await self._take_found(task, holder, verdict.task)
+        elif verdict.kind == NOT_CREATED:
+            await self._settle_submit(holder, None)
+            error = SubmitNotCreatedError(
+                "the server's task list has no task for this submit: it was not created, and "
+                "nothing was billed; submit it again",
+                code="SubmitNotCreated",
                 host=self.api.host,
                 region=self.api.region,
             )
-        row = found[0]
-        status = c.normalize_status(row.get("status")) or s.PENDING
-        if status not in c.SERVER_STATUSES:
-            status = s.PENDING
+            task.apply(status=s.ERROR, error=error, finished=True, problem=None)
+        elif verdict.kind == AMBIGUOUS:
+            ids = ", ".join(verdict.candidates)
+            error = self._unconfirmed(
+                f"the server's task list has {len(verdict.candidates)} tasks that could be this "
+                f"submit ({ids}), or another user's submit could have made it: nothing was "
+                "guessed. If one is yours, task.adopt(task_id) follows it",
+                code="ReconcileAmbiguous",
+            )
+            task.apply(candidates=verdict.candidates, error=error, problem=None)
+        return verdict
+
+    async def adopt(self, task: Task, task_id: str) -> None:
+        """Follow ``task_id``, one of an ambiguous reconcile's candidates, as this job's."""
+        if task.status != s.UNCONFIRMED or task_id not in task.candidates:
+            raise BadRequestError(
+                f"{task_id!r} is not a candidate of this job "
+                f"({', '.join(task.candidates) or 'none'})",
+                status_code=400,
+                code="UnsupportedOperation",
+            )
+        if task_id in self._known_task_ids(task) | {
+            o.task_id for o in await self._other_submits(task) if o.task_id
+        }:
+            raise BadRequestError(
+                f"{task_id} belongs to another job now; it is not adopted",
+                status_code=400,
+                code="UnsupportedOperation",
+            )
+        listed = ListedTask(task_id, task.submitting_at or task.created_at, s.PENDING)
+        await self._take_found(task, Holder(task.job_id, self.user), listed)
+        self.follow(task)
+
+    async def _take_found(self, task: Task, holder: Holder, found: ListedTask) -> None:
         task.apply(
-            task_id=row["task_id"],
-            status=status if status in s.LIVE_ON_SERVER else s.PENDING,
-            submitted_at=row.get("gmt_create", start * 1000) / 1000,
+            task_id=found.task_id,
+            status=s.PENDING,
+            submitted_at=found.created_at,
             error=None,
+            problem=None,
+            candidates=(),
             finished=False,
             watching=True,
         )
-        self.follow(task)
+        await self._durable(task)
+        await self._settle_submit(holder, found.task_id)
 
-    async def _list_rows(self, start: float, end: float) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        page = 1
-        while page <= 50:
+    async def _find_lost_submit(self, task: Task, holder: Holder) -> None:
+        """Reconcile in the background until the list has told (transient troubles are
+        retried, up to the day the server keeps tasks)."""
+        attempt = 0
+        give_up = (task.submitting_at or task.created_at) + c.TASK_RETENTION_S
+        while task.status == s.UNCONFIRMED and not task.candidates:
+            try:
+                await self._reconcile_once(task)
+            except APIError as error:
+                attempt += 1
+                if not is_transient(error) or self.clock.now() > give_up:
+                    task.apply(
+                        problem=f"the server's task list could not be read ({error.message}); "
+                        "task.reconcile() tries again"
+                    )
+                    return
+                task.apply(
+                    problem=f"looking for this submit on the server's task list: "
+                    f"{error.message}; trying again"
+                )
+                delay = min(self.retry.delay(attempt - 1, error.retry_after), _MAX_LIST_RETRY_S)
+                await self.clock.sleep(delay)
+        if task.task_id is not None and task.status in s.LIVE_ON_SERVER:
+            await self._attached_job(task, holder)  # found (here, or by a reconcile() call)
+
+    def _window(self, task: Task) -> SubmitWindow:
+        """When the submit could have created its task. A job recorded before the
+        submit's own time was kept uses its creation time and the upload deadline."""
+        if task.submitting_at is not None:
+            return SubmitWindow.around(task.submitting_at, self.deadlines)
+        late = SubmitWindow.around(task.created_at + self.deadlines.upload, self.deadlines)
+        early = SubmitWindow.around(task.created_at, self.deadlines)
+        return SubmitWindow(early.start, late.end, late.settled_at)
+
+    async def _list_tasks(self, window: SubmitWindow) -> list[ListedTask]:
+        """The server's tasks of this model created in ``window`` (every page)."""
+        listed: list[ListedTask] = []
+        for page in range(1, _MAX_LIST_PAGES + 1):
             body = await self.api.call(
                 "GET",
                 c.TASKS_PATH + "/",
                 params={
-                    "start_time": _list_time(start),
-                    "end_time": _list_time(end),
+                    "start_time": list_time(window.start),
+                    "end_time": list_time(window.end + 1),
                     "model_name": self.api.endpoint.model,
                     "page_no": page,
                     "page_size": 100,
                 },
             )
             data = body.get("data")
-            for row in data if isinstance(data, list) else []:
-                if isinstance(row, dict) and is_task_id(row.get("task_id")):
-                    created = row.get("gmt_create")
-                    if not isinstance(created, (int, float)) or isinstance(created, bool):
-                        row = {**row, "gmt_create": start * 1000}
-                    rows.append(row)
+            rows = data if isinstance(data, list) else []
+            listed += [t for t in map(listed_task, rows) if t is not None]
             total_pages = body.get("total_page")
             if not isinstance(total_pages, int) or page >= total_pages:
-                return rows
-            page += 1
-        return rows
+                break
+        return listed
 
-    def _known_task_ids(self) -> set[str]:
-        known = {t.task_id for t in self.tasks if t.task_id}
+    async def _other_submits(self, task: Task) -> list[OtherSubmit]:
+        """Every other job's submit that could share the window: the quota store's (other
+        kernels, other users of the key) and this journal's interrupted ones."""
+        others = []
+        try:
+            for record in await self.quota.recent_submits():
+                if record.job_id != task.job_id and not (record.settled and not record.task_id):
+                    window = SubmitWindow.around(record.sent_at, self.deadlines)
+                    others.append(OtherSubmit(record.job_id, window, record.task_id))
+        except QuotaStoreError as error:
+            raise self._unconfirmed(
+                f"the quota store cannot tell which tasks other users hold ({error}); nothing "
+                "was guessed",
+                code="ReconcileStoreDown",
+            ) from None
+        for entry in self.journal.entries() if self.journal is not None else ():
+            if entry.job_id != task.job_id and entry.maybe_sent:
+                sent = entry.submitting_at or entry.created_at
+                others.append(OtherSubmit(entry.job_id, SubmitWindow.around(sent, self.deadlines)))
+        return others
+
+    def _known_task_ids(self, task: Task) -> set[str]:
+        known = {t.task_id for t in self.tasks if t.task_id and t is not task}
         if self.journal is not None:
-            known |= {e["task_id"] for e in self.journal.entries() if e.get("task_id")}
+            known |= {
+                e.task_id for e in self.journal.entries() if e.task_id and e.job_id != task.job_id
+            }
         return known
+
+    def _unconfirmed(self, message: str, code: str = "SubmitUnconfirmed") -> SubmitUnconfirmedError:
+        return SubmitUnconfirmedError(
+            message, code=code, host=self.api.host, region=self.api.region
+        )
 
     # -- bookkeeping ---------------------------------------------------------------------
 
     def _journal(self, task: Task) -> None:
-        """Write the job's entry when something other than a passing trouble changed."""
+        """Hand the job's entry to the journal when something other than a passing trouble
+        changed (the journal writes it in the background)."""
         if self.journal is None:
             return
-        record = task.to_record()
-        meaningful = {k: v for k, v in record.items() if k not in ("problem", "queue")}
-        if self._journaled.get(task.job_id) == meaningful:
+        entry = task.to_entry()
+        if self._journaled.get(task.job_id) == entry:
             return
-        self._journaled[task.job_id] = meaningful
-        self.journal.record(record)
+        self._journaled[task.job_id] = entry
+        self.journal.record(entry)
 
     async def aclose(self) -> None:
         """Stop every background job; tasks on the server go on (the journal has them)."""
@@ -626,8 +839,3 @@ class Scheduler:
         for job in jobs:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
-
-
-def _list_time(ts: float) -> str:
-    """The list route's time format (YYYYMMDDhhmmss, local time: docs/lifecycle.md)."""
-    return time.strftime("%Y%m%d%H%M%S", time.localtime(ts))

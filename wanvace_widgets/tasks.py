@@ -27,6 +27,7 @@ from .errors import (
     VaceError,
     WaitTimeoutError,
 )
+from .job_entry import ErrorRecord, JobEntry
 
 if TYPE_CHECKING:
     from .quota import QueueStatus
@@ -45,8 +46,9 @@ LOCAL_STATUSES = tuple(name for name, state in s.STATES.items() if state.ours)
 class TaskSnapshot:
     """A job's state at one moment, for observers, ``watch()`` and the journal.
 
-    Times: ``created_at`` is when the job was asked for and ``submitted_at`` when the
-    server took it (clock seconds, kept across restarts); ``submit_time``,
+    Times: ``created_at`` is when the job was asked for, ``submitting_at`` when its submit
+    POST left and ``submitted_at`` when the server took it (clock seconds, kept across
+    restarts); ``submit_time``,
     ``scheduled_time`` and ``end_time`` are the server's own texts. ``problem`` describes a
     passing trouble while following (the server unreachable, an unreadable answer), which
     does not end the job; ``error`` says why it ended without a video (or stopped being
@@ -57,6 +59,8 @@ class TaskSnapshot:
     jobs of its kind usually end (clock seconds, from their history; None without history:
     ``poll_plan.py``). ``queue`` is what a QUEUED job sees of the shared quota (who runs,
     how many are ahead, the team's money today), refreshed while it waits.
+    ``candidates`` are the server's tasks an interrupted submit could be, when the
+    server's task list cannot tell which (``task.adopt(task_id)`` chooses one).
     """
 
     job_id: str
@@ -65,6 +69,7 @@ class TaskSnapshot:
     created_at: float
     task_id: str | None = None
     request_id: str | None = None
+    submitting_at: float | None = None
     submitted_at: float | None = None
     submit_time: str | None = None
     scheduled_time: str | None = None
@@ -84,6 +89,36 @@ class TaskSnapshot:
     local_path: Path | None = None
     watching: bool = True
     finished: bool = False
+    candidates: tuple[str, ...] = ()
+
+
+    @classmethod
+    def from_entry(cls, entry: JobEntry) -> TaskSnapshot:
+        """A job's last known state from its journal entry, to follow or recover it here
+        (the error of an earlier process is not carried over: what happens now decides)."""
+        return cls(
+            job_id=entry.job_id,
+            function=entry.function,
+            status=entry.status,
+            created_at=entry.created_at,
+            task_id=entry.task_id,
+            request_id=entry.request_id,
+            submitting_at=entry.submitting_at,
+            submitted_at=entry.submitted_at,
+            submit_time=entry.submit_time,
+            scheduled_time=entry.scheduled_time,
+            end_time=entry.end_time,
+            video_url=entry.video_url,
+            video_url_expires_at=entry.video_url_expires_at,
+            usage=entry.usage,
+            orig_prompt=entry.orig_prompt,
+            actual_prompt=entry.actual_prompt,
+            estimated_usd=entry.estimated_usd,
+            billed_usd=entry.billed_usd,
+            request=entry.request,
+            local_path=entry.local_path,
+            candidates=entry.candidates,
+        )
 
 
 _FIELDS = frozenset(f.name for f in dataclasses.fields(TaskSnapshot))
@@ -146,22 +181,38 @@ class Task:
     def snapshot(self) -> TaskSnapshot:
         return self._state
 
-    def to_record(self) -> dict[str, Any]:
-        """What the journal keeps: no key, no bytes."""
-        record = {name: getattr(self._state, name) for name in _FIELDS}
-        error = self._state.error
-        record["error"] = (
-            None
+    def to_entry(self) -> JobEntry:
+        """What the journal keeps: no key, no bytes, no passing trouble."""
+        state = self._state
+        error = state.error
+        return JobEntry(
+            job_id=state.job_id,
+            function=state.function,
+            status=state.status,
+            created_at=state.created_at,
+            task_id=state.task_id,
+            request_id=state.request_id,
+            submitting_at=state.submitting_at,
+            submitted_at=state.submitted_at,
+            submit_time=state.submit_time,
+            scheduled_time=state.scheduled_time,
+            end_time=state.end_time,
+            video_url=state.video_url,
+            video_url_expires_at=state.video_url_expires_at,
+            usage=state.usage,
+            orig_prompt=state.orig_prompt,
+            actual_prompt=state.actual_prompt,
+            estimated_usd=state.estimated_usd,
+            billed_usd=state.billed_usd,
+            request=state.request,
+            error=None
             if error is None
-            else {
-                "type": type(error).__name__,
-                "code": getattr(error, "code", None),
-                "message": str(error),
-            }
+            else ErrorRecord(type(error).__name__, getattr(error, "code", None), str(error)),
+            local_path=state.local_path,
+            finished=state.finished,
+            candidates=state.candidates,
+            **self._scheduler.describe_backend(),
         )
-        record["local_path"] = str(self._state.local_path) if self._state.local_path else None
-        record.update(self._scheduler.describe_backend())
-        return record
 
     # -- observing ----------------------------------------------------------------------
 
@@ -248,9 +299,20 @@ class Task:
         return await self._scheduler.download(self, path)
 
     async def reconcile(self) -> Task:
-        """For an UNCONFIRMED submit: look for the task in the server's task list, and follow
-        it if exactly one unknown task was created then. Never submits anything."""
+        """For an UNCONFIRMED submit: look for it on the server's task list once a task made
+        then would surely be listed (a few minutes after the submit), and follow the one
+        task that can only be this submit's; with none, the job ends as not created (ERROR,
+        nothing billed); with several, ``candidates`` lists them. Never submits anything.
+        The client does this by itself; call it to try again after the list could not be
+        read."""
         await self._scheduler.reconcile(self)
+        return self
+
+    async def adopt(self, task_id: str) -> Task:
+        """Follow ``task_id``, one of ``candidates``, as this job's task: when the task list
+        could not tell which task an interrupted submit made, you choose (the Model Studio
+        console shows each task's prompt)."""
+        await self._scheduler.adopt(self, task_id)
         return self
 
     # -- changing (the scheduler's side) ---------------------------------------------------

@@ -12,6 +12,12 @@ Waiting jobs are served round-robin by user (fair share): the user served least 
 goes next, and each user's jobs go in the order they asked. One user's batch of fifty never
 blocks the others for more than one turn.
 
+Every submit is also noted in the store before its POST leaves, and settled with the task
+id it got (or with none, when nothing was created). A submit whose answer was lost is
+looked for on the server's task list; the store tells it which tasks other kernels and
+other users of the key already hold, and which of their submits are still unsettled, so
+that it never takes another user's task for its own (``recovery.py``).
+
 Stores implement this for one kernel (:class:`~.local.LocalQuota`), for every kernel of one
 machine, and for a whole team; the client's scheduler only sees this interface.
 """
@@ -31,10 +37,14 @@ __all__ = [
     "QueueStatus",
     "QuotaStore",
     "QuotaStoreError",
+    "SUBMITS_KEPT_S",
+    "SubmitRecord",
 ]
 
 #: a lease not renewed for this long is taken back (a dead kernel's slot frees itself)
 DEFAULT_LEASE_TTL_S = 60.0
+#: submits are remembered as long as the server keeps their tasks, and an hour more
+SUBMITS_KEPT_S = c.TASK_RETENTION_S + 3600.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,18 @@ class QueueStatus:
     running: tuple[str, ...]
     waiting: int
     spent_today_usd: float
+
+
+@dataclass(frozen=True)
+class SubmitRecord:
+    """One job's submit as the store keeps it: who sent it and when (the sender's clock),
+    the task id it got, and whether it is ``settled`` (a task id, or surely nothing)."""
+
+    job_id: str
+    user: str
+    sent_at: float
+    task_id: str | None = None
+    settled: bool = False
 
 
 class QuotaStore(ABC):
@@ -132,6 +154,19 @@ class QuotaStore(ABC):
     @abstractmethod
     async def spent_today(self, user: str | None = None) -> float:
         """USD recorded today by ``user``, or by everyone when ``user`` is None."""
+
+    @abstractmethod
+    async def note_submit(self, holder: Holder, sent_at: float) -> None:
+        """Note that ``holder``'s submit POST leaves now (at ``sent_at``): until it is
+        settled, a task created then may be this submit's."""
+
+    @abstractmethod
+    async def settle_submit(self, holder: Holder, task_id: str | None) -> None:
+        """The submit of ``holder`` got ``task_id`` (None: surely nothing was created)."""
+
+    @abstractmethod
+    async def recent_submits(self) -> list[SubmitRecord]:
+        """Every submit noted in the last :data:`SUBMITS_KEPT_S` seconds."""
 
     async def aclose(self) -> None:
         """Release what the store holds open (connections); leases stay until they expire."""

@@ -4,20 +4,23 @@ shared store is configured)."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..clock import Clock, SystemClock
-from .base import Holder, Lease, QueueStatus, QuotaStore
+from ..server_time import SERVER_ZONE
+from .base import SUBMITS_KEPT_S, Holder, Lease, QueueStatus, QuotaStore, SubmitRecord
 from .fairness import Waiting, serving_order
 
 __all__ = ["LocalQuota", "today"]
 
 
 def today(now: float) -> str:
-    """The local calendar day of ``now``, the key of daily spending."""
-    return time.strftime("%Y-%m-%d", time.localtime(now))
+    """The calendar day of ``now`` in the servers' zone (UTC+8), the key of daily spending:
+    every member of a team agrees on when a day starts, wherever their machines are, and
+    the day is the one the bill counts in (``docs/team.md``)."""
+    return datetime.fromtimestamp(now, SERVER_ZONE).strftime("%Y-%m-%d")
 
 
 @dataclass
@@ -37,6 +40,7 @@ class LocalQuota(QuotaStore):
         self._last_granted: dict[str, float] = {}
         self._submits: deque[float] = deque()
         self._spent: dict[tuple[str, str], float] = {}
+        self._submits_noted: dict[str, SubmitRecord] = {}
         self._changed = asyncio.Event()
 
     # -- slots ---------------------------------------------------------------------------
@@ -146,3 +150,19 @@ class LocalQuota(QuotaStore):
     async def spent_today(self, user: str | None = None) -> float:
         day = today(self.clock.now())
         return sum(v for (d, u), v in self._spent.items() if d == day and user in (None, u))
+
+    async def note_submit(self, holder: Holder, sent_at: float) -> None:
+        self._submits_noted[holder.job_id] = SubmitRecord(holder.job_id, holder.user, sent_at)
+
+    async def settle_submit(self, holder: Holder, task_id: str | None) -> None:
+        noted = self._submits_noted.get(holder.job_id)
+        sent_at = noted.sent_at if noted else self.clock.now()
+        self._submits_noted[holder.job_id] = SubmitRecord(
+            holder.job_id, holder.user, sent_at, task_id, settled=True
+        )
+
+    async def recent_submits(self) -> list[SubmitRecord]:
+        since = self.clock.now() - SUBMITS_KEPT_S
+        for job_id in [j for j, r in self._submits_noted.items() if r.sent_at < since]:
+            del self._submits_noted[job_id]
+        return list(self._submits_noted.values())

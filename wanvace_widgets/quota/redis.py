@@ -13,9 +13,10 @@ Keys (``P`` = ``wanvace:quota:v1:<scope>:``, the scope naming the account and mo
 several classes share one server): ``P leases`` and ``P waiting`` (hashes of JSON
 ``[user, time]`` by job), ``P seen`` (a waiter's last poll), ``P served`` (when each user
 was last granted a slot), ``P permits`` (a sorted set of submit times), and
-``P spend:<day>`` (USD by user, expiring after three days). Malformed entries in the
-first four are dropped; unreadable spending fails closed; a key of the wrong type raises
-:class:`~.base.QuotaStoreError`. No error or repr ever shows the password.
+``P spend:<day>`` (USD by user, expiring after three days), ``P submits`` (a hash of JSON
+``[user, sent_at, task_id, settled]`` by job, dropped after a day). Malformed entries in the
+first four and in ``P submits`` are dropped; unreadable spending fails closed; a key of the
+wrong type raises :class:`~.base.QuotaStoreError`. No error or repr ever shows the password.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from ..clock import Clock
-from .base import Holder, Lease, QuotaStoreError
+from .base import SUBMITS_KEPT_S, Holder, Lease, QuotaStoreError, SubmitRecord
 from .local import today
 from .shared import (
     SUBMIT_WINDOW_S,
@@ -45,6 +46,7 @@ from .shared import (
     parse_number,
     parse_request,
     parse_slot,
+    parse_submit,
     parse_usd,
     plan_dispatch,
     sort_out,
@@ -73,11 +75,12 @@ class _Keys:
     served: str
     permits: str
     spend_prefix: str
+    submits: str
 
     @classmethod
     def for_scope(cls, scope: str) -> _Keys:
         p = f"wanvace:quota:v1:{scope}:"
-        names = ("leases", "waiting", "seen", "served", "permits", "spend:")
+        names = ("leases", "waiting", "seen", "served", "permits", "spend:", "submits")
         return cls(*(p + name for name in names))
 
 
@@ -316,6 +319,46 @@ class RedisQuota(SharedQuota):
             parse_usd(_text(v), key) for name, v in raw.items() if user in (None, _text(name))
         )
         return sum(amounts, 0.0)
+
+
+    # -- submits -----------------------------------------------------------------------
+
+    async def note_submit(self, holder: Holder, sent_at: float) -> None:
+        record = json.dumps([holder.user, sent_at, None, False])
+        await self._guard(self._redis.hset(self._keys.submits, holder.job_id, record))
+
+    async def settle_submit(self, holder: Holder, task_id: str | None) -> None:
+        key, job = self._keys.submits, holder.job_id
+
+        async def decide(pipe: Pipeline) -> None:
+            noted = _submit(job, await pipe.hget(key, job))
+            sent_at = noted.sent_at if noted else self.clock.now()
+            pipe.multi()
+            pipe.hset(key, job, json.dumps([holder.user, sent_at, task_id, True]))
+
+        await self._transaction(decide, key)
+
+    async def recent_submits(self) -> list[SubmitRecord]:
+        key = self._keys.submits
+        raw = await self._guard(self._redis.hgetall(key))
+        since = self.clock.now() - SUBMITS_KEPT_S
+        records = {job: _submit(_text(job), value) for job, value in raw.items()}
+        stale = [job for job, r in records.items() if r is None or r.sent_at < since]
+        if stale:
+            await self._guard(self._redis.hdel(key, *stale))
+        return [r for r in records.values() if r is not None and r.sent_at >= since]
+
+
+def _submit(job_id: str | bytes, value: bytes | None) -> SubmitRecord | None:
+    """A stored submit (JSON ``[user, sent_at, task_id, settled]``), or None."""
+    try:
+        decoded = json.loads(value) if value is not None else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(decoded, list) or len(decoded) != 4:
+        return None
+    job = _text(job_id) if isinstance(job_id, bytes) else job_id
+    return parse_submit(job, *decoded)
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..answers import is_task_id
 from ..clock import Clock, SystemClock
-from .base import Holder, Lease, QueueStatus, QuotaStore, QuotaStoreError
+from .base import Holder, Lease, QueueStatus, QuotaStore, QuotaStoreError, SubmitRecord
 from .fairness import Waiting, serving_order
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "live_view",
     "parse_request",
     "parse_slot",
+    "parse_submit",
     "parse_number",
     "parse_usd",
     "plan_dispatch",
@@ -120,6 +122,20 @@ def parse_request(
     if job is None or name is None or asked is None or seen is None:
         return None
     return Request(Waiting(job, name, asked), seen)
+
+
+def parse_submit(
+    job_id: object, user: object, sent_at: object, task_id: object, settled: object
+) -> SubmitRecord | None:
+    """A stored submit, or None when any part is malformed (the store then deletes it)."""
+    job, name, sent = _name(job_id), _name(user), parse_number(sent_at)
+    if job is None or name is None or sent is None:
+        return None
+    if task_id is not None and not is_task_id(task_id):
+        return None
+    if settled not in (True, False):  # a bool, or SQLite's 0 and 1
+        return None
+    return SubmitRecord(job, name, sent, task_id, bool(settled) or task_id is not None)
 
 
 def sort_out(

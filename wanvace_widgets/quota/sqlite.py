@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..clock import Clock
-from .base import Holder, Lease, QuotaStoreError
+from .base import SUBMITS_KEPT_S, Holder, Lease, QuotaStoreError, SubmitRecord
 from .local import today
 from .shared import (
     SUBMIT_WINDOW_S,
@@ -43,6 +43,7 @@ from .shared import (
     parse_number,
     parse_request,
     parse_slot,
+    parse_submit,
     parse_usd,
     plan_dispatch,
     sort_out,
@@ -70,6 +71,9 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS permits_by_time ON permits (scope, at)",
     "CREATE TABLE IF NOT EXISTS spend (scope TEXT NOT NULL, day TEXT NOT NULL,"
     " user TEXT NOT NULL, usd REAL NOT NULL, PRIMARY KEY (scope, day, user))",
+    "CREATE TABLE IF NOT EXISTS submits (scope TEXT NOT NULL, job_id TEXT NOT NULL,"
+    " user TEXT NOT NULL, sent_at REAL NOT NULL, task_id TEXT, settled INTEGER NOT NULL,"
+    " PRIMARY KEY (scope, job_id))",
 )
 
 
@@ -346,6 +350,45 @@ class SqliteQuota(SharedQuota):
             )
 
         return await self._run(step, write=False)
+
+
+    # -- submits -----------------------------------------------------------------------
+
+    async def note_submit(self, holder: Holder, sent_at: float) -> None:
+        def step(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO submits VALUES (?, ?, ?, ?, NULL, 0)",
+                (self.scope, holder.job_id, holder.user, sent_at),
+            )
+
+        await self._run(step)
+
+    async def settle_submit(self, holder: Holder, task_id: str | None) -> None:
+        now = self.clock.now()
+
+        def step(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO submits VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (scope, job_id) "
+                "DO UPDATE SET task_id = excluded.task_id, settled = 1",
+                (self.scope, holder.job_id, holder.user, now, task_id),
+            )
+
+        await self._run(step)
+
+    async def recent_submits(self) -> list[SubmitRecord]:
+        since = self.clock.now() - SUBMITS_KEPT_S
+
+        def step(conn: sqlite3.Connection) -> list[SubmitRecord]:
+            conn.execute("DELETE FROM submits WHERE scope=? AND sent_at<?", (self.scope, since))
+            rows = conn.execute(
+                "SELECT job_id, user, sent_at, task_id, settled FROM submits WHERE scope=?",
+                (self.scope,),
+            ).fetchall()
+            good, bad = sort_out({row[0]: row for row in rows}, parse_submit)
+            self._delete(conn, "submits", bad)
+            return good
+
+        return await self._run(step)
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

@@ -412,7 +412,7 @@ class VaceWidget(W.VBox):
         client, function = self.client, self.request_class.function
         for entry in reversed(client.unfinished_jobs(function)):
             try:
-                request, _ = request_from_summary(function, entry["request"])
+                request, _ = request_from_summary(function, entry.request or {})
             except (KeyError, TypeError, ValidationError):
                 request = None
             if given is None:
@@ -420,7 +420,7 @@ class VaceWidget(W.VBox):
                     self.set_request(request)
             elif request is None or request.summary() != given.summary():
                 continue
-            self._follow(client.attach(entry["task_id"]), request)
+            self._follow(client.recover(entry), request)
             return
 
     def _on_job(self, snapshot: TaskSnapshot) -> None:

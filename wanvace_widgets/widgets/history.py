@@ -237,8 +237,8 @@ class JobHistory(W.VBox):
     def _read_journal(self) -> None:
         journal, host = self.client.journal, self.client.host
         entries = journal.entries() if journal is not None else []
-        records = (JobRecord.from_entry(e) for e in entries if e.get("host") == host)
-        self._earlier = {r.job_id: r for r in records if r is not None}
+        records = (JobRecord.from_entry(e) for e in entries if e.host == host)
+        self._earlier = {r.job_id: r for r in records}
 
     def _follow_new_tasks(self) -> None:
         """Observe the client's tasks made since the last look (the list only grows)."""
@@ -253,11 +253,11 @@ class JobHistory(W.VBox):
         this session that its user stopped watching stays as it is."""
         if _loop() is None:
             return
-        known = {task.task_id for task in self.client.tasks}
+        known = {task.job_id for task in self.client.tasks}
         for entry in self.client.unfinished_jobs():
-            if entry["task_id"] not in known:
+            if entry.job_id not in known:
                 with contextlib.suppress(VaceError, RuntimeError):
-                    self.client.attach(entry["task_id"])
+                    self.client.recover(entry)
         self._follow_new_tasks()
 
     def _on_task(self, snapshot: TaskSnapshot) -> None:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from .. import contract as c
 from .. import lifecycle as s
-from ..answers import is_task_id
 from ..errors import server_text
+from ..job_entry import JobEntry
 from ..params import params_of
 from ..requests import (
     ImageReference,
@@ -28,6 +27,7 @@ from ..requests import (
     VideoOutpainting,
     VideoRepainting,
 )
+from ..server_time import seconds_between
 from ..tasks import TaskSnapshot
 
 __all__ = ["JobRecord", "function_title", "request_code", "request_from_summary"]
@@ -38,7 +38,6 @@ REQUEST_CLASSES: dict[str, type[VaceRequest]] = {
 }
 #: how a request summary writes media given as bytes (``VaceRequest.summary``): not a file
 _BYTES_PLACEHOLDER = re.compile(r"<\d+ bytes>")
-_MAX_PATH = 4096
 _MAX_TEXT = 20_000  # the journal keeps prompts of at most 800 characters; a longer one is cut
 #: the latest plausible time (year 5000): anything later is not a time of ours
 _MAX_EPOCH = 95_617_584_000.0
@@ -84,7 +83,9 @@ class JobRecord:
             status=snapshot.status,
             created_at=_epoch(snapshot.created_at),
             submitted_at=_epoch(snapshot.submitted_at),
-            server_seconds=_server_seconds(snapshot.submit_time, snapshot.end_time),
+            server_seconds=seconds_between(
+                snapshot.submit_time, snapshot.end_time, longest=2 * c.TASK_RETENTION_S
+            ),
             task_id=snapshot.task_id,
             request=_summary(snapshot.request),
             local_path=snapshot.local_path,
@@ -99,33 +100,25 @@ class JobRecord:
         )
 
     @classmethod
-    def from_entry(cls, entry: Any) -> JobRecord | None:
-        """A journal entry, every field checked; None when it is not a job at all."""
-        if not isinstance(entry, dict):
-            return None
-        job_id = server_text(entry.get("job_id"), 128)
-        function = server_text(entry.get("function"), 40)
-        status = server_text(entry.get("status"), 40)
-        if job_id is None or function is None or status is None:
-            return None
-        task_id = entry.get("task_id")
-        error = entry.get("error")
-        if isinstance(error, dict):
-            error = error.get("message") or error.get("code")
+    def from_entry(cls, entry: JobEntry) -> JobRecord:
+        """A journal entry of an earlier session (``JobEntry.parse`` checked its fields)."""
+        error = entry.error
         return cls(
-            job_id=job_id,
-            function=function,
-            status=status,
-            created_at=_epoch(entry.get("created_at")),
-            submitted_at=_epoch(entry.get("submitted_at")),
-            server_seconds=_server_seconds(entry.get("submit_time"), entry.get("end_time")),
-            task_id=task_id if is_task_id(task_id) else None,
-            request=_summary(entry.get("request")),
-            local_path=_path(entry.get("local_path")),
-            estimated_usd=_price(entry.get("estimated_usd")),
-            billed_usd=_price(entry.get("billed_usd")),
-            error=server_text(error, 300),
-            finished=entry.get("finished") is True,
+            job_id=entry.job_id,
+            function=entry.function,
+            status=entry.status,
+            created_at=_epoch(entry.created_at),
+            submitted_at=_epoch(entry.submitted_at),
+            server_seconds=seconds_between(
+                entry.submit_time, entry.end_time, longest=2 * c.TASK_RETENTION_S
+            ),
+            task_id=entry.task_id,
+            request=_summary(entry.request),
+            local_path=entry.local_path,
+            estimated_usd=_price(entry.estimated_usd),
+            billed_usd=_price(entry.billed_usd),
+            error=server_text(error.message or error.code, 300) if error else None,
+            finished=entry.finished,
         )
 
     # -- read ----------------------------------------------------------------------------
@@ -253,29 +246,3 @@ def _price(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) and 0 <= value < 1e6 else None
-
-
-def _path(value: Any) -> Path | None:
-    if not isinstance(value, str) or not value or len(value) > _MAX_PATH or "\0" in value:
-        return None
-    return Path(value)
-
-
-def _server_seconds(submit_time: Any, end_time: Any) -> float | None:
-    """Seconds between two of the server's time texts (same zone, so the zone cancels)."""
-    start, end = _server_time(submit_time), _server_time(end_time)
-    if start is None or end is None:
-        return None
-    seconds = (end - start).total_seconds()
-    return seconds if 0 <= seconds <= 2 * c.TASK_RETENTION_S else None
-
-
-def _server_time(text: Any) -> datetime | None:
-    if not isinstance(text, str) or len(text) > 40:
-        return None
-    for form in (c.TIME_FORMAT, c.TIME_FORMAT.removesuffix(".%f")):
-        try:
-            return datetime.strptime(text, form)
-        except ValueError:
-            continue
-    return None
