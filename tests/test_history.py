@@ -368,24 +368,24 @@ async def test_the_key_is_never_in_the_history(client, media, history_of):
 def test_elapsed_runs_from_the_real_submit_and_ends_with_the_servers_times():
     now = 1_750_000_600.0
     live = JobRecord.from_entry(
-        entry("a", status="RUNNING", finished=False, created_at=now - 500, submitted_at=now - 400)
+        typed("a", status="RUNNING", finished=False, created_at=now - 500, submitted_at=now - 400)
     )
     assert live.elapsed_s(now) == 400
     done = JobRecord.from_entry(
-        entry("b", submit_time="2025-01-02 10:00:00.250", end_time="2025-01-02 10:06:40.750")
+        typed("b", submit_time="2025-01-02 10:00:00.250", end_time="2025-01-02 10:06:40.750")
     )
     assert done.elapsed_s(now) == 400.5
-    assert JobRecord.from_entry(entry("c", status="CANCELED")).elapsed_s(now) is None
+    assert JobRecord.from_entry(typed("c", status="CANCELED")).elapsed_s(now) is None
 
 
 def test_totals_count_today_and_the_money_billed_and_to_come():
     now = 1_750_000_000.0
     records = [
-        JobRecord.from_entry(entry("a", created_at=now - 60, billed_usd=0.5)),
+        JobRecord.from_entry(typed("a", created_at=now - 60, billed_usd=0.5)),
         JobRecord.from_entry(
-            entry("b", created_at=now - 30, status="RUNNING", finished=False, estimated_usd=0.5)
+            typed("b", created_at=now - 30, status="RUNNING", finished=False, estimated_usd=0.5)
         ),
-        JobRecord.from_entry(entry("c", created_at=now - 3 * 86400, billed_usd=2.0)),
+        JobRecord.from_entry(typed("c", created_at=now - 3 * 86400, billed_usd=2.0)),
     ]
     assert (
         totals_text(records, now) == "3 jobs · today: 2, $0.50 billed, up to $0.50 more for 1 live"

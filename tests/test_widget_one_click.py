@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 import wanvace_widgets as wv
+from wanvace_widgets.config import Deadlines
 from tests.helpers import make_client, until
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 
@@ -78,12 +79,13 @@ async def test_a_refused_click_is_said_in_the_status(slow_app, tmp_path, request
     await client.aclose()
 
 
-async def test_an_unconfirmed_submit_keeps_generate_off_and_offers_reconcile(
+async def test_an_unconfirmed_submit_keeps_generate_off_until_the_task_list_has_told(
     tmp_path, requests_by_function
 ):
     app = create_app(EmulatorConfig(pending_s=0.1, running_s=0.1))
     app.state.emulator.config.faults.add("submit", "drop", times=1)  # the answer is lost
-    client = make_client(app, tmp_path)
+    deadlines = Deadlines(submit=3, clock_skew=0.5, list_settle=0.5)
+    client = make_client(app, tmp_path, deadlines=deadlines)
     widget = wv.VideoOutpaintingWidget(
         client=client, request=requests_by_function["video_outpainting"]
     )
@@ -93,11 +95,11 @@ async def test_an_unconfirmed_submit_keeps_generate_off_and_offers_reconcile(
     assert "do not generate again blindly" in widget._status.value
     with pytest.raises(wv.JobInProgressError):
         widget.submit()
-    widget._buttons.click("action")  # Reconcile: the server's list has no such task
-    await until(lambda: "ReconcileNotFound" in widget._status.value, "no reconcile answer", 30)
-    assert "you may submit again" in widget._status.value
-    assert widget._buttons.again_enabled  # so a second job is one deliberate click away
-    widget._buttons.click("again")
+    # the client reads the server's task list by itself once the window has settled
+    await until(lambda: widget.status == "ERROR", "the task list never told", 30)
+    assert "SubmitNotCreated" in widget._status.value and "submit it again" in widget._status.value
+    assert widget._buttons.generate_enabled and len(app.state.emulator.tasks.tasks) == 0
+    widget.submit()
     await widget.wait(30)
     assert widget.status == "SUCCEEDED" and len(app.state.emulator.tasks.tasks) == 1
     await client.aclose()

@@ -45,6 +45,8 @@ from .uploads import prepare_media
 __all__ = ["VaceClient", "find_api_key"]
 
 _REGION_NAMES = {"intl": "Singapore", "cn": "Beijing"}
+
+
 class VaceClient:
     """The shared asyncio client. See the module docstring for what it guarantees.
 
@@ -96,11 +98,16 @@ class VaceClient:
             self.journal = Journal(journal if journal not in (None, True) else None)
         self.results_dir = Path(results_dir) if results_dir else default_home() / "results"
         self._label = backend_label
+        if deadlines is None:
+            # the emulator keeps this machine's clock: its task list needs no wide margin
+            deadlines = (
+                Deadlines(clock_skew=2.0, list_settle=1.0) if self.is_emulator else Deadlines()
+            )
         self._api = DashScopeAPI(
             self.endpoint,
             self._key,
             clock=self.clock,
-            deadlines=deadlines or Deadlines(),
+            deadlines=deadlines,
             retry=retry or RetryPolicy(),
             transport=transport,
         )
@@ -119,7 +126,7 @@ class VaceClient:
                 self.journal.entries if self.journal is not None else None, host=self.endpoint.host
             ),
             retry=retry or RetryPolicy(),
-            deadlines=deadlines or Deadlines(),
+            deadlines=deadlines,
             clock=self.clock,
             results_dir=self.results_dir,
             journal=self.journal,
@@ -226,6 +233,8 @@ class VaceClient:
             task.remove_observer(changed.set)
         if task.task_id is None and task.error is not None:
             raise task.error
+        if self.journal is not None:
+            await self.journal.flush(task.job_id)  # the task id is on disk before it is returned
         return task
 
     def run(self, request: VaceRequest, timeout: float | None = None) -> Task:
@@ -329,6 +338,8 @@ class VaceClient:
         has them: ``resume()`` in the next session picks them up)."""
         await self._scheduler.aclose()
         await self._api.aclose()
+        if self.journal is not None:
+            await self.journal.flush()  # what this client changed is on disk when it is gone
 
     async def __aenter__(self) -> VaceClient:
         return self
