@@ -226,7 +226,7 @@ class VaceClient:
         changed = asyncio.Event()
         task.add_observer(lambda _: changed.set())
         try:
-            while task.task_id is None and not task.done:
+            while task.task_id is None and not task.done and task.status != s.UNCONFIRMED:
                 changed.clear()
                 await changed.wait()
         finally:
@@ -311,7 +311,7 @@ class VaceClient:
             if task.job_id == entry.job_id:
                 self._follow_again(task)
                 return task
-        task = self._scheduler.new_task(TaskSnapshot.from_entry(entry))
+        task = self._scheduler.new_task(TaskSnapshot.from_entry(entry), journal=False)
         self._scheduler.recover(task, entry)
         return task
 

@@ -52,8 +52,8 @@ class State:
     """What one status means.
 
     ``holds_slot``: the job counts against the account's 2 live tasks. ``ended``: nothing
-    more happens by itself (only the server's task list moves an UNCONFIRMED task on:
-    ``recovery.py``). ``bill`` says what the state costs, ``next`` what
+    more happens by itself (an UNCONFIRMED task is not ended: the client searches the
+    server's task list for it, ``recovery.py``). ``bill`` says what the state costs, ``next`` what
     the user does in it.
     """
 
@@ -82,7 +82,7 @@ STATES: dict[str, State] = {
             UNCONFIRMED,
             True,
             False,
-            True,
+            False,
             "maybe: the task may exist",
             "wait: the server's task list is searched for it; it is never resubmitted",
         ),

@@ -13,6 +13,11 @@ is known to have submitted, which of three things is true (``docs/lifecycle.md``
 * **ambiguous**: more than one task could be it, or another unsettled submit could have
   made it. Nothing is guessed: the candidates are shown and the user chooses.
 
+Two submits of different prompts made at the same moment (two students on one key) can be
+told apart without guessing once their tasks end: a finished task names the prompt it was
+asked for (``orig_prompt``). :func:`match_by_prompt` adopts the one candidate whose prompt
+is this submit's, when every other candidate's prompt is known to differ.
+
 The window runs from when the POST left to when the submit deadline ended, widened on
 both sides by how far this machine's clock may be from the server's (``Deadlines``).
 """
@@ -38,6 +43,7 @@ __all__ = [
     "Verdict",
     "decide",
     "listed_task",
+    "match_by_prompt",
 ]
 
 FOUND, NOT_CREATED, AMBIGUOUS, WAIT = "found", "not created", "ambiguous", "wait"
@@ -138,3 +144,18 @@ def decide(
     ):
         return Verdict(FOUND, candidates[0], ids)
     return Verdict(AMBIGUOUS, None, ids)
+
+
+def match_by_prompt(prompt: str | None, asked: Mapping[str, str | None | bool]) -> str | None:
+    """The one candidate whose finished task was asked for ``prompt``, or None.
+
+    ``asked`` maps each candidate to the prompt its finished task reports, None when it
+    reports none (a failed task), or False while it has not ended. Only a match that every
+    other candidate's known, different prompt confirms counts."""
+    if not prompt or any(value is False for value in asked.values()):
+        return None
+    same = [task_id for task_id, value in asked.items() if value == prompt]
+    others = [value for task_id, value in asked.items() if task_id not in same]
+    if len(same) == 1 and all(isinstance(value, str) for value in others):
+        return same[0]
+    return None

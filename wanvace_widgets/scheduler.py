@@ -56,12 +56,14 @@ from .recovery import (
     AMBIGUOUS,
     FOUND,
     NOT_CREATED,
+    WAIT,
     ListedTask,
     OtherSubmit,
     SubmitWindow,
     Verdict,
     decide,
     listed_task,
+    match_by_prompt,
 )
 from .server_time import list_time
 from .tasks import Task, TaskSnapshot
@@ -82,6 +84,10 @@ _JOURNAL_PATIENCE_S = 1.0
 _MAX_LIST_RETRY_S = 60.0
 #: pages of the task list read at most (100 tasks each)
 _MAX_LIST_PAGES = 50
+#: an ambiguous submit's candidates asked for their prompts at most (more: shown as they are)
+_MAX_CANDIDATES_ASKED = 5
+#: how often the candidates of an ambiguous submit are asked whether they have ended
+_CANDIDATES_RECHECK_S = 20.0
 
 
 class Scheduler:
@@ -156,17 +162,24 @@ class Scheduler:
 
     # -- starting ----------------------------------------------------------------------
 
-    def new_task(self, state: TaskSnapshot, request: Any = None) -> Task:
+    def new_task(self, state: TaskSnapshot, request: Any = None, *, journal: bool = True) -> Task:
+        """A task of this client; ``journal=False`` writes nothing until
+        :meth:`journal_task` (a recovered job is written only once it is taken over)."""
         task = Task(self, state, request)
         self.tasks.append(task)
-        task.add_observer(lambda snap: self._journal(task))
-        self._journal(task)
+        if journal:
+            self.journal_task(task)
         for listener in list(self.task_listeners):
             try:
                 listener(task)
             except Exception:  # noqa: BLE001 - a listener must never stop a job
                 log.exception("task listener %r failed", listener)
         return task
+
+    def journal_task(self, task: Task) -> None:
+        """Write the task's entry now and after every change."""
+        task.add_observer(lambda snap: self._journal(task))
+        self._journal(task)
 
     def start(self, task: Task) -> None:
         """Run a new job in the background (needs a running loop)."""
@@ -229,6 +242,7 @@ class Scheduler:
             if await self.journal.take_over(entry) is None:
                 task.apply(watching=False, problem="another process took this job over")
                 return
+        self.journal_task(task)
         if entry.never_sent:
             error = JobInterruptedError(
                 "the process running this job stopped before its submit was sent: nothing "
@@ -238,7 +252,7 @@ class Scheduler:
         elif entry.maybe_sent:
             if task.status == s.SUBMITTING:
                 lost = self._unconfirmed("the process stopped while this submit was on its way")
-                task.apply(status=s.UNCONFIRMED, error=lost, finished=True)
+                task.apply(status=s.UNCONFIRMED, error=lost)
             await self._find_lost_submit(task, holder)
         else:
             await self._attached_job(task, holder)
@@ -328,7 +342,8 @@ class Scheduler:
         try:
             answer = await self.api.submit(payload, oss)
         except SubmitUnconfirmedError as error:
-            return self._end(task, s.UNCONFIRMED, error)
+            task.apply(status=s.UNCONFIRMED, error=error)  # the task list is searched next
+            return False
         except APIError as error:
             await self._refund(task)
             await self._settle_submit(holder, None)
@@ -569,7 +584,7 @@ class Scheduler:
             task.apply(status=s.CANCELED, finished=True)
         elif task.status == s.SUBMITTING:
             error = self._unconfirmed("the client was closed while the submit was on its way")
-            task.apply(status=s.UNCONFIRMED, error=error, finished=True)
+            task.apply(status=s.UNCONFIRMED, error=error, watching=False)
         elif not task.finished:
             task.apply(watching=False)
 
@@ -684,14 +699,41 @@ class Scheduler:
             )
             task.apply(status=s.ERROR, error=error, finished=True, problem=None)
         elif verdict.kind == AMBIGUOUS:
-            ids = ", ".join(verdict.candidates)
-            error = self._unconfirmed(
-                f"the server's task list has {len(verdict.candidates)} tasks that could be this "
-                f"submit ({ids}), or another user's submit could have made it: nothing was "
-                "guessed. If one is yours, task.adopt(task_id) follows it",
-                code="ReconcileAmbiguous",
+            return await self._tell_apart(task, holder, verdict, listed)
+        return verdict
+
+    async def _tell_apart(
+        self, task: Task, holder: Holder, verdict: Verdict, listed: list[ListedTask]
+    ) -> Verdict:
+        """Several tasks could be this submit: once they have ended, each names its prompt;
+        adopt the one that is this submit's (``match_by_prompt``), else show them all."""
+        ids = ", ".join(verdict.candidates)
+        asked: dict[str, str | None | bool] = {}
+        for task_id in verdict.candidates[:_MAX_CANDIDATES_ASKED]:
+            await self.pacer.turn()
+            answer = await self.api.query(task_id)
+            ended = answer.status is not None and answer.status not in s.LIVE_ON_SERVER
+            asked[task_id] = answer.orig_prompt if ended else False
+        if len(verdict.candidates) <= _MAX_CANDIDATES_ASKED and False in asked.values():
+            task.apply(
+                candidates=verdict.candidates,
+                problem=f"{len(verdict.candidates)} tasks could be this submit ({ids}): waiting "
+                "for them to end, to tell them apart by their prompts",
             )
-            task.apply(candidates=verdict.candidates, error=error, problem=None)
+            return Verdict(WAIT, None, verdict.candidates)
+        prompt = (task.request or {}).get("prompt")
+        mine = match_by_prompt(prompt if isinstance(prompt, str) else None, asked)
+        found = next((t for t in listed if t.task_id == mine), None)
+        if found is not None:
+            await self._take_found(task, holder, found)
+            return Verdict(FOUND, found, verdict.candidates)
+        error = self._unconfirmed(
+            f"the server's task list has {len(verdict.candidates)} tasks that could be this "
+            f"submit ({ids}), and their prompts cannot tell which: nothing was guessed. If one "
+            "is yours (the Model Studio console shows each task), task.adopt(task_id) follows it",
+            code="ReconcileAmbiguous",
+        )
+        task.apply(candidates=verdict.candidates, error=error, problem=None, finished=True)
         return verdict
 
     async def adopt(self, task: Task, task_id: str) -> None:
@@ -734,15 +776,16 @@ class Scheduler:
         retried, up to the day the server keeps tasks)."""
         attempt = 0
         give_up = (task.submitting_at or task.created_at) + c.TASK_RETENTION_S
-        while task.status == s.UNCONFIRMED and not task.candidates:
+        while task.status == s.UNCONFIRMED and not task.finished:
             try:
-                await self._reconcile_once(task)
+                verdict = await self._reconcile_once(task)
             except APIError as error:
                 attempt += 1
                 if not is_transient(error) or self.clock.now() > give_up:
                     task.apply(
+                        finished=True,
                         problem=f"the server's task list could not be read ({error.message}); "
-                        "task.reconcile() tries again"
+                        "task.reconcile() tries again",
                     )
                     return
                 task.apply(
@@ -751,6 +794,9 @@ class Scheduler:
                 )
                 delay = min(self.retry.delay(attempt - 1, error.retry_after), _MAX_LIST_RETRY_S)
                 await self.clock.sleep(delay)
+                continue
+            if verdict.kind == WAIT:
+                await self.clock.sleep(_CANDIDATES_RECHECK_S)
         if task.task_id is not None and task.status in s.LIVE_ON_SERVER:
             await self._attached_job(task, holder)  # found (here, or by a reconcile() call)
 

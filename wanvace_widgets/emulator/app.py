@@ -457,12 +457,21 @@ class _FaultLayer:
             return await self.app(scope, receive, send)
         route = _route_of(scope["method"], scope["path"])
         self.emulator.stats[route] += 1
-        fault = self.emulator.config.faults.take(route, ("status", "drop", "drop_after", "delay"))
+        fault = self.emulator.config.faults.take(
+            route, ("status", "drop", "drop_after", "delay", "delay_after")
+        )
         if fault is None:
             return await self.app(scope, receive, send)
         if fault.action == "delay":
             await asyncio.sleep(fault.seconds)
             return await self.app(scope, receive, send)
+        if fault.action == "delay_after":
+            held: list[dict] = []
+            await self.app(scope, receive, held.append)
+            await asyncio.sleep(fault.seconds)
+            for message in held:
+                await send(message)
+            return None
         if fault.action == "status":
             response = _error(fault.status_code, fault.code, fault.message, fault.headers)
             return await response(scope, receive, send)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 __all__ = ["ROUTES", "Fault", "Faults"]
 
 ROUTES = ("submit", "query", "cancel", "list", "policy", "upload", "result", "sample", "*")
-ACTIONS = ("status", "drop", "drop_after", "delay", "fail_task")
+ACTIONS = ("status", "drop", "drop_after", "delay", "delay_after", "fail_task")
 #: a delay fault waits at most this long: longer would only hang the test that asked
 MAX_DELAY_S = 600
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name
@@ -31,7 +31,9 @@ class Fault:
     """One rule. ``status`` answers ``status_code`` with DashScope's body; ``drop`` closes
     the connection before handling; ``drop_after`` handles the request, then closes
     without answering (a submit that may have created a task); ``delay`` waits ``seconds``
-    first; ``fail_task`` makes the next submitted task end FAILED with ``code``/``message``.
+    first; ``delay_after`` handles the request, then waits ``seconds`` before answering (a
+    task created while its answer is still on the way); ``fail_task`` makes the next
+    submitted task end FAILED with ``code``/``message``.
     """
 
     route: str
