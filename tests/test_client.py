@@ -4,7 +4,6 @@ cancel, attach and resume, uploads, the quota guard, regions, and the key kept s
 from __future__ import annotations
 
 import asyncio
-import json
 
 import httpx
 import pytest

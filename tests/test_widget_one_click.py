@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 import wanvace_widgets as wv
-from wanvace_widgets.config import Deadlines
 from tests.helpers import make_client, until
+from wanvace_widgets.config import Deadlines
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 
 
