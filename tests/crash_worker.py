@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 import threading
 from pathlib import Path
@@ -35,7 +36,8 @@ def client(home: Path, base_url: str) -> wv.VaceClient:
         base_url=base_url,
         journal=home / "journal.sqlite3",
         results_dir=home / "results",
-        quota_store=f"sqlite:///{home / 'quota.sqlite3'}",
+        # a team's Redis when the test gives one (WANVACE_QUOTA_URL), else this home's file
+        quota_store=os.environ.get("WANVACE_QUOTA_URL") or f"sqlite:///{home / 'quota.sqlite3'}",
         deadlines=DEADLINES,
         poll=FAST,
         retry=wv.RetryPolicy(base=0.05, max_delay=0.2),
@@ -73,7 +75,8 @@ async def run(home: Path, base_url: str, step: str) -> None:
     if step != "none":
         stop_at(step)
     c = client(home, base_url)
-    c.enqueue(wv.VideoOutpainting(prompt="crash test", video=f"{base_url}/samples/source.mp4"))
+    prompt = os.environ.get("CRASH_PROMPT", "crash test")
+    c.enqueue(wv.VideoOutpainting(prompt=prompt, video=f"{base_url}/samples/source.mp4"))
     print("ENQUEUED", flush=True)
     await asyncio.Event().wait()  # until killed
 
@@ -96,6 +99,10 @@ async def recover(home: Path, base_url: str) -> None:
                     "local_path": str(task.local_path) if task.local_path else None,
                     "error": type(error).__name__ if error else None,
                     "problem": task.problem,
+                    "candidates": list(task.candidates),
+                    "finished": task.done,
+                    "watching": task.watching,
+                    "message": str(error)[:300] if error else None,
                 }
             ),
             flush=True,

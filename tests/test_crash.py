@@ -97,8 +97,8 @@ def emulator():
         yield server
 
 
-def spawn(*args: str, tz: str | None = None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def spawn(*args: str, tz: str | None = None, **more_env: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **more_env}
     if tz is not None:
         env["TZ"] = tz
     return subprocess.Popen(
@@ -227,3 +227,85 @@ def test_a_lost_answer_is_found_on_the_task_list_in_every_time_zone(tmp_path, em
     assert outcome["status"] == "SUCCEEDED", (outcome, err[-2000:])
     [task_id] = emulator.emulator.tasks.tasks
     assert outcome["task_id"] == task_id and emulator.emulator.stats["list"] >= 1
+
+
+# -- two users on one key, one Redis -------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    from tests.quota_servers import RedisServer
+
+    server = RedisServer(tmp_path).start()
+    yield server.url
+    server.stop()
+
+
+def kill_at(home: Path, base_url: str, step: str, **env: str) -> None:
+    worker = spawn("run", str(home), base_url, step, **env)
+    try:
+        wait_for_line(worker, f"AT {step}")
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=30)
+
+
+def recovered(home: Path, base_url: str, **env: str) -> subprocess.Popen:
+    return spawn("recover", str(home), base_url, **env)
+
+
+def outcome_of(process: subprocess.Popen) -> dict:
+    out, err = process.communicate(timeout=PATIENCE_S * 3)
+    assert process.returncode == 0, err[-3000:]
+    [outcome] = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return outcome
+
+
+def test_a_lost_submit_never_adopts_another_users_task(tmp_path, emulator, redis_url):
+    """Ann's submit never reached the server, Bob's (same key, same moment) did: Ann's
+    recovery must not take Bob's task for hers (a lost job for Bob, a privacy breach)."""
+    ann, bob = tmp_path / "ann", tmp_path / "bob"
+    ann.mkdir(), bob.mkdir()
+    team = {"WANVACE_QUOTA_URL": redis_url}
+    emulator.emulator.config.faults.add("submit", "drop")  # Ann's POST: nothing created
+    kill_at(ann, emulator.base_url, "after:UNCONFIRMED", WANVACE_USER="ann", **team)
+    kill_at(bob, emulator.base_url, "after:RUNNING", WANVACE_USER="bob", **team)
+    [bobs] = emulator.emulator.tasks.tasks
+    ann_outcome = outcome_of(recovered(ann, emulator.base_url, WANVACE_USER="ann", **team))
+    assert (ann_outcome["status"], ann_outcome["error"]) == ("ERROR", "SubmitNotCreatedError")
+    bob_outcome = outcome_of(recovered(bob, emulator.base_url, WANVACE_USER="bob", **team))
+    assert bob_outcome["status"] == "SUCCEEDED" and bob_outcome["task_id"] == bobs
+    assert Journal(ann / "journal.sqlite3").get(bobs) is None  # never in Ann's journal
+    assert len(emulator.emulator.tasks.tasks) == 1
+
+
+@pytest.mark.parametrize("same_prompt", [False, True], ids=["different prompts", "same prompt"])
+def test_two_users_lost_answers_are_told_apart_by_their_prompts_or_shown(
+    tmp_path, emulator, redis_url, same_prompt
+):
+    """Both submits created tasks, neither answer reached its kernel, both kernels died.
+    Each recovery sees two unclaimed tasks in its window: with different prompts each
+    adopts its own once they end; with the same prompt neither guesses."""
+    ann, bob = tmp_path / "ann", tmp_path / "bob"
+    ann.mkdir(), bob.mkdir()
+    team = {"WANVACE_QUOTA_URL": redis_url}
+    prompts = ("hills at dawn", "hills at dawn" if same_prompt else "sea at night")
+    emulator.emulator.config.faults.add("submit", "drop_after", times=2)  # created, answer lost
+    for home, user, prompt in ((ann, "ann", prompts[0]), (bob, "bob", prompts[1])):
+        kill_at(home, emulator.base_url, "after:UNCONFIRMED", WANVACE_USER=user,
+                CRASH_PROMPT=prompt, **team)  # fmt: skip
+    tasks = emulator.emulator.tasks.tasks
+    assert len(tasks) == 2
+    runs = [recovered(home, emulator.base_url, WANVACE_USER=user, **team)
+            for home, user in ((ann, "ann"), (bob, "bob"))]  # fmt: skip
+    ann_outcome, bob_outcome = (outcome_of(run) for run in runs)
+    if same_prompt:
+        for outcome in (ann_outcome, bob_outcome):
+            assert outcome["status"] == "UNCONFIRMED" and outcome["task_id"] is None
+            assert sorted(outcome["candidates"]) == sorted(tasks)
+    else:
+        by_prompt = {task.body["input"]["prompt"]: task_id for task_id, task in tasks.items()}
+        assert ann_outcome["status"] == bob_outcome["status"] == "SUCCEEDED", json.dumps([ann_outcome, bob_outcome])
+        assert ann_outcome["task_id"] == by_prompt[prompts[0]]
+        assert bob_outcome["task_id"] == by_prompt[prompts[1]]
+    assert len(tasks) == 2  # nothing sent again

@@ -721,7 +721,7 @@ class Scheduler:
                 "for them to end, to tell them apart by their prompts",
             )
             return Verdict(WAIT, None, verdict.candidates)
-        prompt = (task.request or {}).get("prompt")
+        prompt = (task.snapshot().request or {}).get("prompt")
         mine = match_by_prompt(prompt if isinstance(prompt, str) else None, asked)
         found = next((t for t in listed if t.task_id == mine), None)
         if found is not None:
