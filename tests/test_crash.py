@@ -163,8 +163,10 @@ def test_a_process_killed_there_is_recovered_by_the_next(tmp_path, emulator, row
         if row.step == "none":  # killed while the submit POST is on its way
             created = row.created
             wait_until(
-                lambda: emulator.emulator.stats["submit"] >= 1
-                and len(emulator.emulator.tasks.tasks) == created,
+                lambda: (
+                    emulator.emulator.stats["submit"] >= 1
+                    and len(emulator.emulator.tasks.tasks) == created
+                ),
                 "the submit did not reach the server",
             )
         else:
@@ -305,7 +307,9 @@ def test_two_users_lost_answers_are_told_apart_by_their_prompts_or_shown(
             assert sorted(outcome["candidates"]) == sorted(tasks)
     else:
         by_prompt = {task.body["input"]["prompt"]: task_id for task_id, task in tasks.items()}
-        assert ann_outcome["status"] == bob_outcome["status"] == "SUCCEEDED", json.dumps([ann_outcome, bob_outcome])
+        assert ann_outcome["status"] == bob_outcome["status"] == "SUCCEEDED", json.dumps(
+            [ann_outcome, bob_outcome]
+        )
         assert ann_outcome["task_id"] == by_prompt[prompts[0]]
         assert bob_outcome["task_id"] == by_prompt[prompts[1]]
     assert len(tasks) == 2  # nothing sent again

@@ -347,3 +347,54 @@ async def test_a_waiter_that_stops_polling_is_dropped(stores, kind):
     assert granted.holder.job_id == "b1"
     status = await alive.status()
     assert status.running == ("bob",) and status.waiting == 0
+
+
+# -- submits: who holds which task -------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", STORES)
+async def test_submits_are_noted_then_settled_with_their_task(stores, kind):
+    store = stores(kind)
+    ann, bob, cid = Holder("job-a", "ann"), Holder("job-b", "bob"), Holder("job-c", "cid")
+    now = stores.clock.now()
+    await store.note_submit(ann, now)
+    await store.note_submit(bob, now + 0.5)
+    await store.note_submit(cid, now + 1)
+    await store.settle_submit(ann, "task-a")
+    await store.settle_submit(cid, None)  # refused: nothing created
+    seen = {r.job_id: r for r in await store.recent_submits()}
+    assert (seen["job-a"].task_id, seen["job-a"].settled, seen["job-a"].sent_at) == (
+        "task-a",
+        True,
+        now,
+    )
+    assert (seen["job-b"].task_id, seen["job-b"].settled, seen["job-b"].user) == (
+        None,
+        False,
+        "bob",
+    )
+    assert (seen["job-c"].task_id, seen["job-c"].settled) == (None, True)
+
+
+@pytest.mark.parametrize("kind", SHARED)
+async def test_another_kernel_sees_the_submits_and_old_ones_are_forgotten(stores, kind):
+    mine, theirs = stores(kind), stores(kind)
+    await theirs.note_submit(Holder("job-x", "bob"), stores.clock.now())
+    await theirs.settle_submit(Holder("job-x", "bob"), "task-x")
+    assert [r.task_id for r in await mine.recent_submits()] == ["task-x"]
+    stores.clock.advance(25 * 3600 + 1)  # longer than the server keeps tasks, and an hour
+    assert await mine.recent_submits() == []
+
+
+async def test_malformed_submits_in_redis_are_dropped(stores, redis_url):
+    import redis.asyncio as aioredis
+
+    store = stores("redis")
+    await store.note_submit(Holder("good", "ann"), stores.clock.now())
+    raw = aioredis.Redis.from_url(redis_url)
+    key = store._keys.submits
+    await raw.hset(key, mapping={"bad1": b"{not json", "bad2": b'["u", "x", null, false]',
+                                 "bad3": b'["u", 1, "../../etc", true]'})  # fmt: skip
+    assert [r.job_id for r in await store.recent_submits()] == ["good"]
+    assert set(await raw.hkeys(key)) == {b"good"}
+    await raw.aclose()
