@@ -55,10 +55,13 @@ def test_every_zone_writes_and_reads_the_same_instants(zone):
     script = (
         "import json\n"
         "from wanvace_widgets.server_time import list_time, parse_server_time\n"
-        f"print(json.dumps([list_time({INSTANT}), parse_server_time('2026-11-25 18:00:00.000')]))"
+        "from wanvace_widgets.quota.local import today\n"
+        f"print(json.dumps([list_time({INSTANT}), parse_server_time('2026-11-25 18:00:00.000'),"
+        f" today({INSTANT + 7 * 3600})]))"
     )
     env = {**os.environ, "TZ": zone, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     ).stdout
-    assert json.loads(out) == ["20261125180000", INSTANT]
+    # 17:00 UTC is the next day in the servers' zone: a team's budget day starts there
+    assert json.loads(out) == ["20261125180000", INSTANT, "2026-11-26"]
