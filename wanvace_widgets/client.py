@@ -27,6 +27,7 @@ from .api import DashScopeAPI
 from .blocking import run_blocking
 from .clock import Clock, SystemClock
 from .config import Deadlines, default_home, find_api_key
+from .downloads import DEFAULT_MAX_DOWNLOAD_BYTES
 from .durations import Durations
 from .errors import ConfigurationError
 from .journal import Journal
@@ -81,7 +82,8 @@ class VaceClient:
     ``daily_budget_usd`` (default: ``WANVACE_DAILY_BUDGET_USD``) refuses a submit that would
     take the user past it. ``backend_label`` names the service in the widgets' status line;
     a label with "emulator" in it also says that tasks take seconds, not the service's
-    5–10 minutes, so the default plan polls from the start.
+    5–10 minutes, so the default plan polls from the start. ``max_download_bytes`` caps a
+    result video (default 1 GiB): a larger answer is cut off, and nothing is kept.
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class VaceClient:
         price_per_second: float | None = None,
         user: str | None = None,
         daily_budget_usd: float | None = None,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     ):
         self.endpoint = resolve_endpoint(region, base_url, model)
         self.__key = api_key
@@ -147,6 +150,7 @@ class VaceClient:
             user=(lambda: user) if user else quota_user,
             daily_budget_usd=daily_budget_usd,
             price_per_second=price_per_second,
+            max_download_bytes=max_download_bytes,
         )
 
     # -- description ----------------------------------------------------------------------
@@ -280,7 +284,7 @@ class VaceClient:
         self._key()
         for task in self.tasks:
             if task.task_id == task_id:
-                if not task.watching and not task.done:
+                if self._scheduler.can_save_again(task) or not (task.watching or task.done):
                     self._scheduler.follow(task)
                 return task
         entry = self.journal.get(task_id) if self.journal else None
@@ -312,7 +316,8 @@ class VaceClient:
         ]
 
     def resume(self) -> list[Task]:
-        """Follow again every unfinished task of the journal (after a kernel restart)."""
+        """Follow again every unfinished task of the journal (after a kernel restart), and
+        save again the videos whose download failed (in this session too)."""
         return [self.attach(entry["task_id"]) for entry in self.unfinished_jobs()]
 
     async def list_server_tasks(self, **filters: Any) -> dict[str, Any]:
