@@ -54,3 +54,13 @@ def wait_for_url(log: Path, process: subprocess.Popen, seconds: float = 90) -> s
     pytest.fail(
         f"no URL within {seconds} s (exit code {process.poll()}):\n{log.read_text()[-3000:]}"
     )
+
+
+def whole_address(printed: str, folder: Path) -> str:
+    """The address `wanvace app` printed, token included: printed whole on a terminal only,
+    so a test (whose output is a file) reads it from the owner-only file in the app's folder."""
+    if "token=…" not in printed:
+        return printed
+    address = (folder / ".address").read_text().strip()
+    assert address.startswith(printed.split("?")[0]), (printed, address)
+    return address

@@ -1,10 +1,12 @@
 """A scripted hostile DashScope, in-process (an httpx transport), for the fault matrix.
 
 Each route answers from its own script, one behaviour per request, then from its default:
-submit → a task id, query → PENDING, RUNNING …, SUCCEEDED with a result URL, result →
-the sample MP4. A behaviour may answer anything (HTML, JSON cut short, wrong types), drip
-its body byte by byte, hang, drop the connection before or after the server saw the
-request, or refuse it. Every request is recorded, so a test can count submits.
+submit → a task id (``task-1``, then ``task-1-2``, …), query → PENDING, RUNNING …,
+SUCCEEDED with a result URL, result → the sample MP4. A behaviour may answer anything
+(HTML, JSON cut short, wrong types), drip its body byte by byte, hang, drop the connection
+before or after the server saw the request, or refuse it; ``during`` answers a route one
+way for a stretch of (virtual) time. Every request is recorded with its time, so a test
+can count submits and how close together they came.
 """
 
 from __future__ import annotations
@@ -103,6 +105,24 @@ def cut(content: bytes, keep: int, *, announce: bool) -> Behaviour:
     return respond
 
 
+class Endless:
+    """A body of ``total`` bytes (10 GB by default), made lazily ``chunk`` bytes at a time,
+    with or without its Content-Length; ``made`` counts the chunks handed out."""
+
+    def __init__(self, chunk: int = 1 << 20, total: int = 10 << 30, *, announce: bool):
+        self.block, self.total, self.announce = bytes(chunk), total, announce
+        self.made = 0
+
+    async def _body(self):
+        for _ in range(self.total // len(self.block)):
+            self.made += 1
+            yield self.block
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        headers = {"content-length": str(self.total)} if self.announce else {}
+        return httpx.Response(200, content=self._body(), headers=headers)
+
+
 def status_answer(task_id: str, status: str, **output) -> dict:
     return {"request_id": "req-q", "output": {"task_id": task_id, "task_status": status, **output}}
 
@@ -119,10 +139,20 @@ class HostileServer:
             r: deque() for r in ("submit", "query", "cancel", "list", "policy", "upload", "result")
         }
         self.requests: list[tuple[str, httpx.Request]] = []
+        #: (route, loop time) of every request, in order
+        self.sent_at: list[tuple[str, float]] = []
+        self.spells: dict[str, tuple[float, Behaviour]] = {}
+        self.created: list[str] = []
         self._good_queries = 0
 
     def then(self, route: str, *behaviours: Behaviour) -> HostileServer:
         self.script[route].extend(behaviours)
+        return self
+
+    def during(self, route: str, seconds: float, behaviour: Behaviour) -> HostileServer:
+        """Answer ``route`` with ``behaviour`` for ``seconds`` of loop time from now (before
+        its script); needs the running loop."""
+        self.spells[route] = (asyncio.get_running_loop().time() + seconds, behaviour)
         return self
 
     def count(self, route: str) -> int:
@@ -139,17 +169,24 @@ class HostileServer:
         if route in ("submit", "upload"):
             await request.aread()
         self.requests.append((route, request))
+        now = asyncio.get_running_loop().time()
+        self.sent_at.append((route, now))
+        until, spell = self.spells.get(route, (now, None))
+        if spell is not None and now < until:
+            return await spell(request)
         if self.script.get(route):
             return await self.script[route].popleft()(request)
         return await self._default(route, request)
 
     async def _default(self, route: str, request: httpx.Request) -> httpx.Response:
         if route == "submit":
+            n = len(self.created) + 1
+            self.created.append(self.task_id if n == 1 else f"{self.task_id}-{n}")
             return httpx.Response(
                 200,
                 json={
                     "request_id": "req-s",
-                    "output": {"task_id": self.task_id, "task_status": "PENDING"},
+                    "output": {"task_id": self.created[-1], "task_status": "PENDING"},
                 },
             )
         if route == "query":

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import traceback
+from pathlib import Path
 
 import httpx
 import pytest
 
 import wanvace_widgets as wv
 from tests.hostile import (
+    Endless,
     HostileServer,
     answer,
     cut,
@@ -32,6 +35,8 @@ from tests.hostile import (
 from wanvace_widgets.clock import LoopClock
 from wanvace_widgets.config import Deadlines
 from wanvace_widgets.media import check_complete_mp4
+from wanvace_widgets.quota import LocalQuota
+from wanvace_widgets.troubles import RULES, Route, Trouble
 
 pytestmark = pytest.mark.looptime
 
@@ -125,6 +130,13 @@ TRANSIENT_QUERY_FAULTS = {
     ],
     "a bug below us": [fail_with(RuntimeError("boom"))],
     "unknown status names": [answer(200, status_answer("task-1", "SUSPENDED"))] * 2,
+    # not DashScope's own answer (no JSON `code`): a proxy, a gateway or a login page
+    "a gateway's 302": [raw(b"", 302, "text/plain")] * 2,
+    "a gateway's 404 page": [raw(b"<html><h1>404 Not Found</h1>nginx</html>", 404)] * 3,
+    "an empty 404": [raw(b"", 404, "text/plain")],
+    "a login page's 401": [raw(b"<html><form>Sign in</form></html>", 401)],
+    "a proxy's 403 page": [raw(b"<html>Access denied by policy</html>", 403)],
+    "JSON without a code": [answer(404, {"message": "no Route matched with those values"})],
 }
 
 
@@ -182,6 +194,9 @@ async def test_an_outage_past_the_follow_deadline_leaves_the_task_resumable(serv
 # -- a submit whose answer is lost or unreadable is never sent again --------------------------
 
 UNREADABLE_SUBMIT_ANSWERS = {
+    "a gateway's 404 page": raw(b"<html><h1>404 Not Found</h1></html>", 404),
+    "a login page's 401": raw(b"<html><form>Sign in</form></html>", 401),
+    "JSON without a code": answer(400, {"message": "bad gateway config"}),
     "an HTML 200": raw(b"<html>welcome</html>"),
     "JSON cut short": raw(
         b'{"request_id": "r", "output": {"task_id": "ab', 200, "application/json"
@@ -436,4 +451,199 @@ async def test_the_journal_holds_every_job_from_the_moment_it_is_asked_for(serve
     assert entry.submitting_at is not None and entry.task_id is None
     await settle(task)
     assert client.journal.get_job(task.job_id).status == "UNCONFIRMED"
+    await client.aclose()
+
+
+# -- one table says what every route does with every trouble -------------------------------
+
+
+def test_the_docs_table_of_troubles_is_the_code_s():
+    doc = (Path(__file__).parents[1] / "docs" / "lifecycle.md").read_text()
+    table = doc.split("## Troubles on every route")[1].split("\n\n")[2]
+    header, _, *rows = [
+        [cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()
+    ]
+    assert header[1:] == [route.value for route in Route]
+    printed = {row[0]: row[1:] for row in rows}
+    assert list(printed) == [trouble.value for trouble in Trouble]
+    for trouble in Trouble:
+        for route, cell in zip(Route, printed[trouble.value], strict=True):
+            act = RULES[route].get(trouble)
+            assert cell == (act.value if act else "—"), (trouble, route)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        raw(b"<html>502 Bad Gateway</html>", 502),
+        raw(b"", 302, "text/plain"),
+        raw(b"<html>404 Not Found</html>", 404),
+    ],
+    ids=["a gateway's 502", "a redirect", "a gateway's 404 page"],
+)
+async def test_cancel_list_and_upload_policy_ride_out_a_page_not_dashscope_s(
+    server, tmp_path, media, page
+):
+    server.then("list", page, page)
+    server.then("policy", page)
+    server.then("cancel", page)
+    client = make(server, tmp_path)
+    listing = await client.list_server_tasks(status="RUNNING")
+    assert listing["data"] == [] and server.count("list") == 3
+    with pytest.raises(wv.NotFoundError):  # past the page, DashScope's own 404 ends it
+        await client.preview(wv.VideoOutpainting(prompt=PROMPT, video=media["source"]))
+    assert server.count("policy") == 2
+    task = await client.submit(request())
+    await task.cancel()
+    assert task.status == "CANCELED" and server.count("cancel") == 2
+    await client.aclose()
+
+
+async def test_dashscope_s_own_refusal_of_a_list_is_raised_at_once(server, tmp_path):
+    server.then("list", answer(403, {"code": "AccessDenied", "message": "no"}))
+    client = make(server, tmp_path)
+    with pytest.raises(wv.PermissionDeniedError):
+        await client.list_server_tasks()
+    assert server.count("list") == 1
+    await client.aclose()
+
+
+# -- a 429 on submit waits for the server's slots ------------------------------------------------
+
+THROTTLED = answer(429, {"code": "Throttling", "message": "Requests throttling triggered."})
+
+
+class CountingQuota(LocalQuota):
+    """The in-memory store, counting the submit permits it hands out."""
+
+    permits = 0
+
+    async def submit_permit(self) -> None:
+        await super().submit_permit()
+        self.permits += 1
+
+
+def submits_of(server, prompt: str) -> list[float]:
+    """When the submits of the job asked with ``prompt`` reached the server."""
+    times = [t for route, t in server.sent_at if route == "submit"]
+    bodies = [json.loads(req.content) for route, req in server.requests if route == "submit"]
+    return [t for t, body in zip(times, bodies, strict=True) if body["input"]["prompt"] == prompt]
+
+
+async def test_a_job_waits_out_minutes_of_429s_and_is_submitted_once(server, tmp_path):
+    start = asyncio.get_running_loop().time()
+    server.during("submit", 8 * 60, THROTTLED)  # a dead kernel's two tasks hold the slots
+    store = CountingQuota(clock=LoopClock(), max_concurrent=1)
+    client = make(server, tmp_path, quota_store=store)
+    first = client.enqueue(request("first"))
+    second = client.enqueue(request("second"))
+    await asyncio.sleep(5 * 60)  # five minutes of 429s in: waiting, saying why
+    assert first.status == "QUEUED" and not first.done
+    assert "waiting for the server's task slots" in first.problem
+    assert "nothing was created or billed" in first.problem
+    assert client.journal.get_job(first.job_id)["status"] == "QUEUED"
+    queue = await store.status()
+    assert queue.running == (client.user,) and queue.waiting == 1  # its slot kept past a lease
+    assert submits_of(server, "second") == []
+    assert await settle(first) is None and first.status == "SUCCEEDED"
+    assert await settle(second) is None and second.status == "SUCCEEDED"
+    tries = submits_of(server, "first")
+    assert len(tries) > 20 and all(t < start + 8 * 60 for t in tries[:-1])
+    assert tries[-1] >= start + 8 * 60  # one submit answered 200: after the storm
+    assert server.created == ["task-1", "task-1-2"] and first.task_id == "task-1"
+    assert min(submits_of(server, "second")) > tries[-1]  # it had to wait for the slot
+    assert store.permits == server.count("submit")  # every try took a permit
+    await client.aclose()
+
+
+async def test_jobs_waiting_out_429s_together_keep_to_two_submits_a_second(server, tmp_path):
+    server.during("submit", 120, THROTTLED)
+    store = CountingQuota(clock=LoopClock())
+    client = make(server, tmp_path, quota_store=store)
+    tasks = [client.enqueue(request(f"job {i}")) for i in range(2)]
+    for task in tasks:
+        assert await settle(task) is None and task.status == "SUCCEEDED"
+    times = sorted(t for route, t in server.sent_at if route == "submit")
+    assert len(times) > 20 and store.permits == len(times)
+    assert max(sum(1 for u in times if t <= u < t + 1.0) for t in times) <= 2
+    await client.aclose()
+
+
+async def test_a_429_storm_past_its_deadline_ends_in_error_with_nothing_created(server, tmp_path):
+    start = asyncio.get_running_loop().time()
+    server.during("submit", 10**6, THROTTLED)
+    client = make(server, tmp_path, price_per_second=0.1, daily_budget_usd=5)
+    task = client.enqueue(request())
+    error = await settle(task)
+    assert task.status == "ERROR" and isinstance(error, wv.RateLimitError)
+    assert "nothing was created or billed" in str(error)
+    last = max(t for route, t in server.sent_at if route == "submit")
+    assert start + 1200 - 31 <= last <= start + 1201  # Deadlines.throttled, 20 minutes
+    assert server.count("query") == 0 and server.created == []
+    assert (await client.quota_store.status()).running == ()
+    assert await client.quota_store.spent_today() == 0  # the price recorded is given back
+    assert client.journal.get_job(task.job_id)["status"] == "ERROR"
+    await client.aclose()
+
+
+async def test_a_job_waiting_out_429s_can_be_cancelled(server, tmp_path):
+    server.during("submit", 10**6, THROTTLED)
+    client = make(server, tmp_path, price_per_second=0.1)
+    task = client.enqueue(request())
+    await asyncio.sleep(60)
+    await task.cancel()
+    sent = server.count("submit")
+    await asyncio.sleep(600)
+    assert task.status == "CANCELED" and task.done and server.count("submit") == sent
+    assert await client.quota_store.spent_today() == 0
+    await client.aclose()
+
+
+# -- a video that could not be saved is saved again on resume, in the same session too -----------
+
+
+@pytest.mark.parametrize("how", ["resume", "attach"])
+async def test_resume_in_the_same_session_saves_a_video_whose_download_failed(
+    server, tmp_path, how
+):
+    server.then("result", *[raw(b"", 500)] * 4)
+    client = make(server, tmp_path)
+    task = client.enqueue(request())
+    assert isinstance(await settle(task), wv.DownloadError) and task.done
+    [again] = client.resume() if how == "resume" else [client.attach(task.task_id)]
+    assert again is task
+    assert await settle(task) is None and task.local_path.is_file()
+    assert server.count("result") == 5 and server.count("query") == 3  # no polling again
+    check_files(tmp_path, task)
+    assert client.resume() == []
+    await client.aclose()
+
+
+async def test_a_failed_save_is_not_tried_again_once_its_url_expired(server, tmp_path):
+    server.then("result", *[raw(b"", 500)] * 4)
+    client = make(server, tmp_path)
+    task = client.enqueue(request())
+    assert isinstance(await settle(task), wv.DownloadError)
+    await asyncio.sleep(25 * 3600)
+    assert client.attach(task.task_id) is task and task.done
+    assert server.count("result") == 4
+    await client.aclose()
+
+
+# -- a result larger than the cap is cut off there, and nothing is kept ---------------------------
+
+
+@pytest.mark.parametrize("announce", [True, False], ids=["announced", "streamed"])
+async def test_a_10_gb_answer_is_cut_off_at_the_cap(server, tmp_path, announce):
+    huge = Endless(announce=announce)  # 10 GB in 1 MB chunks, made as they are read
+    server.then("result", huge)
+    client = make(server, tmp_path, max_download_bytes=8 << 20)
+    task = client.enqueue(request())
+    error = await settle(task)
+    assert isinstance(error, wv.DownloadError) and error.final and error.code == "DownloadTooLarge"
+    assert re.search(r"cap of 8,388,608 bytes", str(error))
+    assert huge.made <= (1 if announce else 9)
+    assert server.count("result") == 1  # final: the same URL sends the same
+    assert task.status == "SUCCEEDED" and task.local_path is None
+    check_files(tmp_path, task)  # no temporary file left
     await client.aclose()

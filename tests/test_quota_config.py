@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+import wanvace_widgets as wv
+from wanvace_widgets import backend
 from wanvace_widgets.clock import ManualClock
 from wanvace_widgets.errors import ConfigurationError
 from wanvace_widgets.quota import (
@@ -153,3 +155,108 @@ def test_a_bad_budget_is_refused(monkeypatch, text):
     monkeypatch.setenv("WANVACE_DAILY_BUDGET_USD", text)
     with pytest.raises(ConfigurationError, match="WANVACE_DAILY_BUDGET_USD"):
         daily_budget_usd()
+
+
+# -- every bad setting fails when the client is made, and shows no password -------------------
+
+PASSWORD = "pa55-Secret-Word"
+BAD_SETTINGS = {
+    "a quota URL with a space and a port that is no number": (
+        "WANVACE_QUOTA_URL",
+        f"redis://user:pa ss{PASSWORD}@host:notaport/x",
+    ),
+    "a quota URL cut short": ("WANVACE_QUOTA_URL", f"redis://:{PASSWORD}@[::1"),
+    "a quota URL of an unknown scheme": ("WANVACE_QUOTA_URL", f"postgres://u:{PASSWORD}@db/x"),
+    "a quota URL with a bad option": (
+        "WANVACE_QUOTA_URL",
+        f"redis://:{PASSWORD}@127.0.0.1:6379/0?socket_timeout=soon",
+    ),
+    "a relative SQLite file": ("WANVACE_QUOTA_URL", "sqlite:relative.db"),
+    "a user name with a space": ("WANVACE_USER", "a b"),
+    "a hub user name with markup": ("JUPYTERHUB_USER", "<script>"),
+    "an account name with a space": ("WANVACE_QUOTA_ACCOUNT", "physics 101"),
+    "a budget in words": ("WANVACE_DAILY_BUDGET_USD", "five"),
+    "a region that is none": ("WANVACE_REGION", "mars"),
+    "a base URL that is no URL": ("WANVACE_BASE_URL", "ftp://x"),
+    "a base URL with a password": (
+        "WANVACE_BASE_URL",
+        f"https://me:{PASSWORD}@dashscope.example:notaport",
+    ),
+}
+
+
+@pytest.fixture(params=BAD_SETTINGS.values(), ids=list(BAD_SETTINGS))
+def bad_setting(request, monkeypatch, tmp_path):
+    """One bad value in the environment, with a key and no other quota setting; yields the
+    variable's name (the value stays out of the test's own frame)."""
+    variable, value = request.param
+    monkeypatch.setenv("DASHSCOPE_API_KEY", "sk-test-key")
+    for name in ("WANVACE_REGION", "WANVACE_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WANVACE_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv(variable, value)
+    yield variable
+    backend.reset_default_client()
+
+
+def _texts_reachable_from(error: BaseException):
+    """str and repr of the error and everything it chains to, and every local of every
+    frame of their tracebacks (its repr, its attributes) but the test's own frame."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [error]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield str(current)
+        yield repr(current)
+        yield repr(vars(current))
+        tb = current.__traceback__
+        tb = tb.tb_next if current is error and tb is not None else tb  # skip the test's frame
+        while tb is not None:
+            yield f"frame {tb.tb_frame.f_code.co_name}"
+            for name, value in tb.tb_frame.f_locals.items():
+                yield f"{name}={value!r}"
+                if hasattr(value, "__dict__"):
+                    yield repr(vars(value))
+            tb = tb.tb_next
+        todo += [current.__cause__, current.__context__]
+
+
+def test_a_bad_setting_is_a_configuration_error_when_the_client_is_made(bad_setting):
+    with pytest.raises(ConfigurationError) as err:
+        backend.reset_default_client()
+        wv.default_client()  # reads every variable, as the widgets' shared client does
+    assert bad_setting in str(err.value)
+    assert err.value.__context__ is None and err.value.__cause__ is None
+    texts = list(_texts_reachable_from(err.value))
+    assert "frame default_client" in texts  # the walk went through the library's frames
+    for text in texts:
+        assert PASSWORD not in text and "pa%20ss" not in text
+
+
+def test_a_bad_name_or_budget_given_as_an_argument_is_refused_too():
+    with pytest.raises(ConfigurationError, match="user="):
+        wv.VaceClient(api_key="sk-test-key", journal=False, user="<b>")
+    with pytest.raises(ConfigurationError, match="daily_budget_usd"):
+        wv.VaceClient(api_key="sk-test-key", journal=False, user="ada", daily_budget_usd=-1)
+    with pytest.raises(ConfigurationError, match="max_download_bytes"):
+        wv.VaceClient(api_key="sk-test-key", journal=False, user="ada", max_download_bytes=0)
+
+
+async def test_a_store_that_needs_the_key_is_made_before_any_task(monkeypatch, tmp_path):
+    monkeypatch.setenv("WANVACE_QUOTA_URL", f"redis://:{PASSWORD}@127.0.0.1:1/0")
+    made = []
+
+    def fail(self, **options):
+        made.append(options["api_key"])
+        raise ConfigurationError("this store cannot be made")
+
+    monkeypatch.setattr(config.QuotaChoice, "store", fail)
+    client = wv.VaceClient(api_key="sk-test-key", journal=False, results_dir=tmp_path)
+    assert "***" in repr(client._quota_choice) and PASSWORD not in repr(client._quota_choice)
+    with pytest.raises(ConfigurationError, match="cannot be made"):
+        client.enqueue(wv.VideoOutpainting(prompt="wide", video="https://x.example/v.mp4"))
+    assert made == ["sk-test-key"] and client.tasks == []
+    await client.aclose()

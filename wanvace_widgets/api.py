@@ -3,8 +3,10 @@ only where they cannot cost money.
 
 * Every exchange has a deadline for the whole of it (``config.Deadlines``), so a server
   that drips bytes cannot hold a job forever.
-* The submit POST is sent once. It is sent again only when the server certainly created
-  nothing: a 429 throttling answer, or a connection that was never made.
+* What each route does with each kind of trouble is one table (``troubles.RULES``): the
+  submit POST is sent again only when the server certainly created nothing (a connection
+  never made; a 429, which the scheduler waits out), and only DashScope's own JSON error
+  (a body with a ``code``) refuses or ends anything: a gateway's page is passing trouble.
 * Errors carry no trace of the key: they are raised outside the ``except`` block that
   caught httpx's exception (so no ``__context__`` holds the request and its headers), and
   the key lives only in an ``httpx.Auth`` object, never in a frame's locals.
@@ -36,16 +38,15 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     MalformedAnswerError,
-    RateLimitError,
-    ServerError,
     SubmitUnconfirmedError,
     ValidationError,
     api_error_from_response,
 )
 from .polling import RetryPolicy, parse_retry_after
 from .regions import Endpoint
+from .troubles import Action, Route, action
 
-__all__ = ["DashScopeAPI", "encode_payload", "is_transient"]
+__all__ = ["DashScopeAPI", "encode_payload"]
 
 #: httpx errors raised before a request could reach the server: safe to send again
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -63,12 +64,6 @@ class _BearerAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "<bearer auth>"
-
-
-def is_transient(error: Exception) -> bool:
-    """Errors that pass by themselves: no answer, 429, 5xx, an unreadable answer."""
-    passing = (APIConnectionError, RateLimitError, ServerError, MalformedAnswerError)
-    return isinstance(error, passing)
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
@@ -194,10 +189,12 @@ class DashScopeAPI:
     # -- the routes ----------------------------------------------------------------------------
 
     async def submit(self, payload: dict[str, Any], oss: bool) -> SubmitAnswer:
-        """POST the task once; see the module docstring for the only resends.
+        """POST the task; troubles as ``troubles.RULES`` says for the submit.
 
-        An answer that shows the task was refused raises its APIStatusError (nothing was
-        created). Anything that leaves the outcome open raises SubmitUnconfirmedError.
+        DashScope's own refusal raises its APIStatusError (nothing was created), and so does
+        a 429 (RateLimitError: the scheduler waits for the server's slots, taking a submit
+        permit for each try). Anything that leaves the outcome open raises
+        SubmitUnconfirmedError. Only a connection that was never made is sent again here.
         """
         body = encode_payload(payload)
         headers = {c.ASYNC_HEADER: "enable", "Content-Type": "application/json"}
@@ -205,35 +202,29 @@ class DashScopeAPI:
             headers[c.OSS_RESOLVE_HEADER] = "enable"
         attempt = 0
         while True:
+            error: APIError
             try:
                 response, content = await self._exchange(
                     "POST", c.SUBMIT_PATH, self.deadlines.submit, content=body, headers=headers
                 )
-            except APIConnectionError as error:
-                if not error.sent and attempt < self.retry.max_retries:
-                    await self._clock.sleep(self.retry.delay(attempt))
-                    attempt += 1
-                    continue
-                if not error.sent:
-                    raise
-                raise self._unconfirmed(error.message, None) from None
-            status = response.status_code
-            if 200 <= status < 300:
-                try:
-                    return read_submit_answer(decode_json(content))
-                except MalformedAnswerError as error:
-                    raise self._unconfirmed(error.message, None) from None
-            error = self._status_error(response, content)
-            if status == 429 and attempt < self.retry.max_retries:
+            except APIConnectionError as failure:
+                error = failure
+            else:
+                if 200 <= response.status_code < 300:
+                    try:
+                        return read_submit_answer(decode_json(content))
+                    except MalformedAnswerError as unreadable:
+                        error = unreadable
+                else:
+                    error = self._status_error(response, content)
+            todo = action(Route.SUBMIT, error)
+            if todo is Action.AGAIN and attempt < self.retry.max_retries:
                 await self._clock.sleep(self.retry.delay(attempt, error.retry_after))
                 attempt += 1
                 continue
-            if status >= 500 and error.code is None:
-                # not DashScope's own error answer (a gateway's page): it may have passed on
-                raise self._unconfirmed(f"HTTP {status} from a gateway", error.request_id)
-            if 300 <= status < 400:
-                raise self._unconfirmed(f"an unexpected redirect (HTTP {status})", None)
-            raise error
+            if todo is Action.UNCONFIRMED:
+                raise self._unconfirmed(error.message, error.request_id) from None
+            raise error from None
 
     def _unconfirmed(self, what: str, request_id: str | None) -> SubmitUnconfirmedError:
         return SubmitUnconfirmedError(
@@ -245,7 +236,7 @@ class DashScopeAPI:
         )
 
     async def query(self, task_id: str) -> StatusAnswer:
-        """One status query, no retry (the follower decides when to ask again)."""
+        """One status query, no retry: the follower asks again as ``troubles.RULES`` says."""
         response, content = await self._exchange(
             "GET", f"{c.TASKS_PATH}/{task_id}", self.deadlines.query
         )
@@ -254,25 +245,34 @@ class DashScopeAPI:
         return read_status_answer(decode_json(content), task_id)
 
     async def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        """An idempotent request (cancel, list, upload policy): retried with backoff on
-        every transient failure; its JSON object answer."""
+        """Cancel, list or the upload policy: its JSON object answer, sent again with backoff
+        (up to ``RetryPolicy.max_retries`` times) on the troubles ``troubles.RULES`` says."""
         attempt = 0
         while True:
-            retry_after = None
+            error: APIError
             try:
                 response, content = await self._exchange(
                     method, path, self.deadlines.query, **kwargs
                 )
-                if response.status_code != 200:
+            except APIConnectionError as failure:
+                error = failure
+            else:
+                if response.status_code == 200:
+                    try:
+                        return _object(content)
+                    except MalformedAnswerError as unreadable:
+                        error = unreadable
+                else:
                     error = self._status_error(response, content)
-                    retry_after = error.retry_after
-                    raise error
-                body = decode_json(content) if content.strip() else {}
-                if not isinstance(body, dict):
-                    raise MalformedAnswerError(f"the answer is a {type(body).__name__}")
-                return body
-            except APIError as error:
-                if not is_transient(error) or attempt >= self.retry.max_retries:
-                    raise
-            await self._clock.sleep(self.retry.delay(attempt, retry_after))
+            if action(Route.CALL, error) is not Action.AGAIN or attempt >= self.retry.max_retries:
+                raise error from None
+            await self._clock.sleep(self.retry.delay(attempt, error.retry_after))
             attempt += 1
+
+
+def _object(content: bytes) -> dict[str, Any]:
+    """An answer that must be a JSON object (an empty body counts as ``{}``)."""
+    body = decode_json(content) if content.strip() else {}
+    if not isinstance(body, dict):
+        raise MalformedAnswerError(f"the answer is a {type(body).__name__}")
+    return body

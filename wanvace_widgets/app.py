@@ -8,7 +8,9 @@ allowed to serve media files only. Without an API key the jobs go to the offline
 emulator and the forms start filled with the package's sample media, ready to Generate.
 
 Voilà runs with a token, like JupyterLab: with a key set, whoever opens the page spends
-the key's money.
+the key's money. Every route asks for it, the result files too (``app_server.py``), and
+it is never written to the server's log; the address is printed with it on a terminal
+only, else written to an owner-only file (``launch.serve``).
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def run_app(folder: str | Path = DEFAULT_FOLDER, no_browser: bool = False, port:
     command = [
         sys.executable,
         "-m",
-        "voila",
+        "wanvace_widgets.app_server",  # Voilà with every route behind the token
         notebook.name,
         "--Voila.ip=127.0.0.1",
         f"--port={port}",
@@ -144,4 +146,5 @@ def run_app(folder: str | Path = DEFAULT_FOLDER, no_browser: bool = False, port:
         ready_url=lambda _: url if listening(port) else None,
         open_browser=not no_browser,
         env=os.environ | {"JUPYTER_TOKEN": token},  # not on the command line, where ps shows it
+        secret=token,
     )

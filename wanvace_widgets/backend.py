@@ -15,6 +15,9 @@ import os
 from pathlib import Path
 
 from .client import VaceClient, find_api_key
+from .config import ENV_API_KEY, ENV_BASE_URL, ENV_REGION, ENV_RESULTS
+from .errors import ConfigurationError
+from .regions import endpoint_problem
 
 __all__ = ["default_client", "emulator_client", "reset_default_client"]
 
@@ -60,10 +63,12 @@ def emulator_client(**client_options: object) -> VaceClient:
 
 
 def _client_from_environment() -> VaceClient:
-    results = Path(os.environ.get("WANVACE_RESULTS") or Path.cwd() / "wanvace-results")
-    base_url = os.environ.get("WANVACE_BASE_URL")
+    _check_endpoint_variables()
+    results = Path(os.environ.get(ENV_RESULTS) or Path.cwd() / "wanvace-results")
+    base_url = os.environ.get(ENV_BASE_URL, "").strip() or None
+    region = os.environ.get(ENV_REGION, "").strip() or "intl"
     if base_url:
-        key = os.environ.get("DASHSCOPE_API_KEY") or _EMULATOR_KEY
+        key = os.environ.get(ENV_API_KEY) or _EMULATOR_KEY
         emulated = key == _EMULATOR_KEY
         return VaceClient(
             base_url=base_url,
@@ -73,5 +78,17 @@ def _client_from_environment() -> VaceClient:
             results_dir=results,
         )
     if find_api_key():
-        return VaceClient(region=os.environ.get("WANVACE_REGION", "intl"), results_dir=results)
+        return VaceClient(region=region, results_dir=results)
     return emulator_client(results_dir=results)
+
+
+def _check_endpoint_variables() -> None:
+    """WANVACE_REGION and WANVACE_BASE_URL, checked before a client is made so that a bad
+    one is named by its variable; raised from here, where no local holds the URL."""
+    problem = endpoint_problem(
+        os.environ.get(ENV_REGION, "").strip() or None,
+        os.environ.get(ENV_BASE_URL, "").strip() or None,
+        names=(ENV_REGION, ENV_BASE_URL),
+    )
+    if problem:
+        raise ConfigurationError(problem)

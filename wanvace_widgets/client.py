@@ -15,6 +15,7 @@ the scheduler (``scheduler.py``) does the rest in the background on the running 
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,7 @@ from .api import DashScopeAPI
 from .blocking import run_blocking
 from .clock import Clock, SystemClock
 from .config import Deadlines, default_home, find_api_key
+from .downloads import DEFAULT_MAX_DOWNLOAD_BYTES
 from .durations import Durations
 from .errors import ConfigurationError
 from .job_entry import JobEntry
@@ -34,7 +36,7 @@ from .journal import Journal
 from .owners import this_process
 from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, QuotaPolicy, RetryPolicy
-from .quota import QuotaStore, quota_store_from_environment, quota_user
+from .quota import QuotaChoice, QuotaStore, check_user_name, choose_quota_store, quota_user
 from .quota import daily_budget_usd as daily_budget_usd_from_environment
 from .regions import resolve_endpoint
 from .requests import VaceRequest
@@ -62,7 +64,12 @@ class VaceClient:
     ``daily_budget_usd`` (default: ``WANVACE_DAILY_BUDGET_USD``) refuses a submit that would
     take the user past it. ``backend_label`` names the service in the widgets' status line;
     a label with "emulator" in it also says that tasks take seconds, not the service's
-    5–10 minutes, so the default plan polls from the start.
+    5–10 minutes, so the default plan polls from the start. ``max_download_bytes`` caps a
+    result video (default 1 GiB): a larger answer is cut off, and nothing is kept.
+
+    Every setting, given or read from the environment, is checked here: a bad one raises
+    ConfigurationError naming what to fix (a password in a quota URL never shown), before
+    any job exists. Only the key may come later (at the first job).
     """
 
     def __init__(
@@ -85,8 +92,16 @@ class VaceClient:
         price_per_second: float | None = None,
         user: str | None = None,
         daily_budget_usd: float | None = None,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     ):
         self.endpoint = resolve_endpoint(region, base_url, model)
+        user_name = check_user_name(user) if user else quota_user()
+        if daily_budget_usd is None:
+            daily_budget_usd = daily_budget_usd_from_environment()
+        elif not (math.isfinite(daily_budget_usd) and daily_budget_usd >= 0):
+            raise ConfigurationError(f"daily_budget_usd={daily_budget_usd!r}: use a number ≥ 0")
+        if not (isinstance(max_download_bytes, int) and max_download_bytes > 0):
+            raise ConfigurationError(f"max_download_bytes={max_download_bytes!r}: use bytes > 0")
         self.__key = api_key
         self.clock = clock or SystemClock()
         self.quota = quota or QuotaPolicy()
@@ -111,11 +126,8 @@ class VaceClient:
             retry=retry or RetryPolicy(),
             transport=transport,
         )
-        self._quota_store = quota_store
         if price_per_second is None:
             price_per_second = c.PRICE_PER_SECOND_USD.get(self.endpoint.model)
-        if daily_budget_usd is None:
-            daily_budget_usd = daily_budget_usd_from_environment()
         self._scheduler = Scheduler(
             self._api,
             quota=self._make_quota_store,
@@ -130,10 +142,18 @@ class VaceClient:
             clock=self.clock,
             results_dir=self.results_dir,
             journal=self.journal,
-            user=(lambda: user) if user else quota_user,
+            user=lambda: user_name,
             daily_budget_usd=daily_budget_usd,
             price_per_second=price_per_second,
+            max_download_bytes=max_download_bytes,
         )
+        # last: no error above can reach a password of the quota URL through this client
+        self._quota_store: QuotaStore | None = None
+        self._quota_choice: QuotaChoice | None = None
+        if isinstance(quota_store, QuotaStore):
+            self._quota_store = quota_store
+        else:
+            self._quota_choice = choose_quota_store(quota_store)
 
     # -- description ----------------------------------------------------------------------
 
@@ -177,12 +197,12 @@ class VaceClient:
         return f"VaceClient(region={self.region!r}, host={self.host!r}, model={self.model!r})"
 
     def _make_quota_store(self) -> QuotaStore:
-        if isinstance(self._quota_store, QuotaStore):
+        if self._quota_store is not None:
             return self._quota_store
-        return quota_store_from_environment(
+        assert self._quota_choice is not None  # made with the client
+        return self._quota_choice.store(
             model=self.model,
             api_key=self._key(),
-            url=self._quota_store,
             clock=self.clock,
             max_concurrent=self.quota.max_concurrent,
             submits_per_second=self.quota.submits_per_second,
@@ -209,6 +229,7 @@ class VaceClient:
         """Start a job in the background and return its Task at once (needs a running loop)."""
         _require_loop("enqueue()")
         self._key()
+        self._scheduler.quota  # noqa: B018 - made now (it may need the key): fails before a task
         state = TaskSnapshot(
             job_id=uuid.uuid4().hex,
             function=request.function,
@@ -317,16 +338,15 @@ class VaceClient:
 
     def resume(self) -> list[Task]:
         """Recover every job a stopped process (a kernel restart, a crash) left without an
-        ending; see :meth:`recover`. Safe to call in several kernels at once: each job is
-        taken over by one of them."""
+        ending, and save again the videos whose download failed (in this session too); see
+        :meth:`recover`. Safe to call in several kernels at once: each job is taken over by
+        one of them."""
         return [self.recover(entry) for entry in self.unfinished_jobs()]
 
     def _follow_again(self, task: Task) -> None:
         """A task of this session asked for again: follow it if it is not followed, and try
         again to save a video whose saving failed."""
-        if not task.watching and not task.done:
-            self._scheduler.follow(task)
-        elif task.status == s.SUCCEEDED and task.local_path is None and task.video_url:
+        if self._scheduler.can_save_again(task) or not (task.watching or task.done):
             self._scheduler.follow(task)
 
     async def list_server_tasks(self, **filters: Any) -> dict[str, Any]:

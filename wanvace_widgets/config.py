@@ -45,11 +45,17 @@ class Deadlines:
     (``recovery.py``): ``clock_skew`` is how far this machine's clock may be from the
     server's, which widens the window the task may have been created in, and
     ``list_settle`` how long after that window a task made in it is surely listed.
+
+    ``throttled`` bounds how long a submit answered 429 waits for the server's task slots,
+    from the first 429: a 429 created nothing, and the tasks holding the slots (a closed
+    kernel's, say, which the quota store no longer counts) end within a job's time, 5–10
+    minutes for Wan2.1 and longer for 10 s 1080P videos. Past it the job ends in ERROR.
     """
 
     connect: float = 10.0
     read: float = 60.0
     submit: float = 60.0
+    throttled: float = 1200.0
     query: float = 30.0
     upload: float = 900.0
     download: float = 900.0

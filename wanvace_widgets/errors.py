@@ -19,6 +19,7 @@
     │   ├── SubmitNotCreatedError               the task list shows that a lost submit made nothing
     │   ├── DownloadError                       the video could not be saved; it stays on the server
     │   └── APIStatusError                      an HTTP error answer: status_code, code, request_id
+    │       │                                   (itself: a page that is not DashScope's, code None)
     │       ├── BadRequestError                 400 InvalidParameter and friends
     │       │   └── ContentModerationError      400 DataInspectionFailed: the server's content check
     │       ├── AuthenticationError             401 InvalidApiKey (often: key of the other region)
@@ -39,7 +40,10 @@ Each message says what to do next. No error ever holds the API key.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .troubles import Trouble
 
 __all__ = [
     "APIConnectionError",
@@ -227,11 +231,14 @@ class JobInterruptedError(VaceError):
 
 class DownloadError(APIError):
     """The finished video could not be saved locally (the URL failed, the file was cut
-    short or is not a video, or the results folder cannot be written). The result stays on
-    the server for 24 hours: ``await task.download()`` or ``client.resume()`` tries again.
-    ``final`` is True when trying again cannot help (the URL expired)."""
+    short, is not a video or is larger than the cap, or the results folder cannot be
+    written). The result stays on the server for 24 hours: ``await task.download()`` or
+    ``client.resume()`` tries again. ``final`` is True when trying again cannot help (the
+    URL expired, or the server sends more than the cap); ``trouble`` is the kind of trouble
+    (``troubles.Trouble``), None when the results folder failed."""
 
     final: bool = False
+    trouble: Trouble | None = None
 
     def hint(self) -> str:
         return "the video is still on the server for 24 h: await task.download() tries again"
@@ -412,14 +419,22 @@ def api_error_from_response(
     data = body if isinstance(body, dict) else {}
     code = server_text(data.get("code"), 100)
     message = server_text(data.get("message"), 500) or server_text(data.get("msg"), 500)
-    message = message or f"HTTP {status_code}"
     request_id = server_text(data.get("request_id"), 100)
+    if code is None and status_code != 429:
+        # not DashScope's own answer (troubles.py): say so, and keep its status class vague
+        what = "an unexpected redirect" if 300 <= status_code < 400 else "not DashScope's answer"
+        message = f"HTTP {status_code}, {what} (a proxy, gateway or login page answered)" + (
+            f": {message}" if message else ""
+        )
+    message = message or f"HTTP {status_code}"
     if code and any(code.startswith(q) for q in _QUOTA_CODES):
         cls: type[APIStatusError] = QuotaError
     elif code and any(m in code for m in _MODERATION_CODES):
         cls = ContentModerationError
     elif status_code >= 500:
         cls = ServerError
+    elif code is None and status_code != 429:
+        cls = APIStatusError
     else:
         cls = _BY_STATUS.get(status_code, APIStatusError)
     return cls(

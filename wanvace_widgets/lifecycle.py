@@ -93,9 +93,11 @@ _SERVER_OUTCOMES = frozenset({PENDING, RUNNING, SUCCEEDED, FAILED, CANCELED, UNK
 
 #: every allowed move; a status always may stay what it is
 TRANSITIONS: dict[str, frozenset[str]] = {
-    QUEUED: frozenset({UPLOADING, CANCELED, ERROR}),
+    # QUEUED → SUBMITTING: a submit tried again after a 429 (its uploads are done)
+    QUEUED: frozenset({UPLOADING, SUBMITTING, CANCELED, ERROR}),
     UPLOADING: frozenset({SUBMITTING, CANCELED, ERROR}),
-    SUBMITTING: frozenset({ERROR, UNCONFIRMED} | _SERVER_OUTCOMES),
+    # SUBMITTING → QUEUED: a 429 created nothing; the job waits for the server's slots
+    SUBMITTING: frozenset({QUEUED, ERROR, UNCONFIRMED} | _SERVER_OUTCOMES),
     # a task we attach to starts PENDING until its first answer, so it may jump anywhere
     PENDING: _SERVER_OUTCOMES,
     RUNNING: frozenset({SUCCEEDED, FAILED, CANCELED, UNKNOWN}),

@@ -24,11 +24,17 @@ from typing import Any
 
 from . import contract as c
 from . import lifecycle as s
-from .answers import StatusAnswer
-from .api import DashScopeAPI, encode_payload, is_transient
+from .answers import StatusAnswer, SubmitAnswer
+from .api import DashScopeAPI, encode_payload
 from .clock import Clock
 from .config import Deadlines
-from .downloads import download_to, result_path
+from .downloads import (
+    DEFAULT_MAX_DOWNLOAD_BYTES,
+    clean_stale_downloads,
+    download_to,
+    result_path,
+    stale_after_s,
+)
 from .durations import Durations
 from .errors import (
     APIError,
@@ -38,6 +44,7 @@ from .errors import (
     InternalError,
     JobInterruptedError,
     QuotaStoreError,
+    RateLimitError,
     SubmitNotCreatedError,
     SubmitUnconfirmedError,
     TaskFailedError,
@@ -67,6 +74,7 @@ from .recovery import (
 )
 from .server_time import list_time
 from .tasks import Task, TaskSnapshot
+from .troubles import Action, Route, action
 from .uploads import prepare_media
 
 __all__ = ["Scheduler"]
@@ -111,6 +119,7 @@ class Scheduler:
         user: Callable[[], str],
         daily_budget_usd: float | None,
         price_per_second: float | None,
+        max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     ):
         self.api = api
         self._make_quota, self._quota = quota, None
@@ -127,6 +136,8 @@ class Scheduler:
         self._find_user, self._user = user, None
         self.daily_budget_usd = daily_budget_usd
         self.price_per_second = price_per_second
+        self.max_download_bytes = max_download_bytes
+        self._results_cleaned = False
         #: every task of this client, in the order they were made
         self.tasks: list[Task] = []
         #: called with each new task (the history lists it at once)
@@ -186,8 +197,12 @@ class Scheduler:
         self._spawn(task, self._run(task, self._new_job))
 
     def follow(self, task: Task) -> None:
-        """Follow a task that exists on the server (attach, resume, reconcile)."""
-        task.apply(watching=True)
+        """Follow a task that exists on the server (attach, resume, reconcile); a task whose
+        video could not be saved is saved again while its URL is valid."""
+        if self.can_save_again(task):
+            task.apply(watching=True, finished=False, error=None)
+        else:
+            task.apply(watching=True)
         if task.job_id in self._jobs:  # its follower is still there (stop_watching, then attach)
             self._wake_up(task)
             return
@@ -323,33 +338,14 @@ class Scheduler:
         except VaceError as error:
             return self._end(task, s.ERROR, error)
         try:
-            permit = await self.quota.submit_permit()
-        except QuotaStoreError as error:
-            await self._refund(task)
-            return self._end(task, s.ERROR, error)
-        task.apply(status=s.SUBMITTING, submitting_at=self.clock.now())
-        try:
-            if not await self._durable(task):
-                raise QuotaStoreError(
-                    "this job could not be recorded (the journal and its second file cannot be "
-                    f"written: {self._journal_problem()}), so it was not sent; nothing was billed"
-                )
-            await self.quota.note_submit(holder, task.submitting_at or self.clock.now())
-        except QuotaStoreError as error:
-            await self._count_submit(permit)
-            await self._refund(task)
-            return self._end(task, s.ERROR, error)
-        try:
-            answer = await self.api.submit(payload, oss)
+            answer = await self._send_submit(task, holder, payload, oss)
         except SubmitUnconfirmedError as error:
             task.apply(status=s.UNCONFIRMED, error=error)  # the task list is searched next
             return False
-        except APIError as error:
+        except (APIError, QuotaStoreError) as error:
             await self._refund(task)
             await self._settle_submit(holder, None)
             return self._end(task, s.ERROR, error)
-        finally:
-            await self._count_submit(permit)
         accepted = task.apply(
             task_id=answer.task_id,
             request_id=answer.request_id,
@@ -388,6 +384,55 @@ class Scheduler:
             log.warning(
                 "could not settle the submit of %s in the quota store", holder.job_id, exc_info=True
             )
+
+    async def _send_submit(
+        self, task: Task, holder: Holder, payload: dict[str, Any], oss: bool
+    ) -> SubmitAnswer:
+        """POST the submit, each try with a submit permit, and each try on disk (SUBMITTING,
+        with the time it leaves) and noted in the quota store before it leaves. A 429
+        certainly created nothing: the job waits QUEUED for the server's slots (backoff
+        honouring ``Retry-After``), keeping its own slot, up to ``Deadlines.throttled``
+        after the first 429; then the RateLimitError ends it (ERROR: nothing was created)."""
+        give_up_at: float | None = None
+        tries = 0
+        while True:
+            permit = await self.quota.submit_permit()
+            try:
+                task.apply(status=s.SUBMITTING, submitting_at=self.clock.now(), problem=None)
+                if not await self._durable(task):
+                    raise QuotaStoreError(
+                        "this job could not be recorded (the journal and its second file "
+                        f"cannot be written: {self._journal_problem()}), so it was not sent; "
+                        "nothing was billed"
+                    )
+                await self.quota.note_submit(holder, task.submitting_at or self.clock.now())
+                return await self.api.submit(payload, oss)
+            except RateLimitError as error:
+                throttled = error
+                await self._settle_submit(holder, None)
+            finally:
+                await self._count_submit(permit)
+            tries += 1
+            now = self.clock.now()
+            give_up_at = now + self.deadlines.throttled if give_up_at is None else give_up_at
+            if now >= give_up_at:
+                throttled.message = (
+                    f"the server refused {tries} submits with 429 over "
+                    f"{self.deadlines.throttled:g} s (its task slots stayed taken); nothing was "
+                    f"created or billed: {throttled.message}"
+                )
+                throttled.args = (throttled._describe(),)
+                raise throttled from None
+            delay = self.retry.delay(tries - 1, throttled.retry_after)
+            delay = min(delay, _MAX_TROUBLE_DELAY, give_up_at - now)
+            task.apply(
+                status=s.QUEUED,
+                problem=f"waiting for the server's task slots (429, try {tries}; tasks it runs "
+                f"for this account, such as a closed kernel's, hold them): nothing was created "
+                f"or billed; trying again in {delay:.0f} s",
+            )
+            await self._renew(holder)  # the wait may outlast a lease: keep our own slot
+            await self.clock.sleep(delay)
 
     async def _count_submit(self, permit: object) -> None:
         """Tell the store the POST was answered (a shared store counts the submit from then)."""
@@ -441,7 +486,7 @@ class Scheduler:
             try:
                 answer = await self.api.query(task.task_id)
             except APIError as error:
-                if not is_transient(error):
+                if action(Route.QUERY, error) is Action.END:
                     self._detach(task, f"the server refused the status query: {error}")
                     return
                 troubles += 1
@@ -614,6 +659,7 @@ class Scheduler:
             if job is not None:
                 job.cancel()
                 await asyncio.gather(job, return_exceptions=True)
+            await self._refund(task)  # charged before a submit that a 429 refused
             return
         if task.status != s.PENDING or task.task_id is None:
             raise BadRequestError(
@@ -656,10 +702,37 @@ class Scheduler:
             error.final = True
             raise error
         target = Path(path) if path else result_path(self.results_dir, task.task_id)
-        await download_to(self.api.http(), task.video_url, target, self.deadlines.download)
+        await self._clean_results_folder()
+        await download_to(
+            self.api.http(),
+            task.video_url,
+            target,
+            self.deadlines.download,
+            max_bytes=self.max_download_bytes,
+        )
         if path is None:
             task.apply(local_path=target, error=None)
         return target
+
+    def can_save_again(self, task: Task) -> bool:
+        """A SUCCEEDED task whose video is not saved here, while its URL is valid."""
+        if task.status != s.SUCCEEDED or not task.video_url:
+            return False
+        if task.local_path is not None and Path(task.local_path).is_file():
+            return False
+        expires = task.video_url_expires_at
+        return expires is None or self.clock.now() < expires
+
+    async def _clean_results_folder(self) -> None:
+        """Once per client, before its first download: delete the temporary files that
+        killed processes left in the results folder (``downloads.clean_stale_downloads``)."""
+        if self._results_cleaned:
+            return
+        self._results_cleaned = True
+        age = stale_after_s(self.deadlines.download)
+        removed = await asyncio.to_thread(clean_stale_downloads, self.results_dir, age)
+        if removed:
+            log.info("removed %d stale temporary downloads from %s", removed, self.results_dir)
 
     async def reconcile(self, task: Task) -> Verdict:
         """Look for an UNCONFIRMED submit on the server's task list, once its window has
@@ -779,20 +852,24 @@ class Scheduler:
         while task.status == s.UNCONFIRMED and not task.finished:
             try:
                 verdict = await self._reconcile_once(task)
-            except APIError as error:
+            except (APIError, QuotaStoreError) as error:
                 attempt += 1
-                if not is_transient(error) or self.clock.now() > give_up:
+                passing = isinstance(error, QuotaStoreError) or (
+                    action(Route.CALL, error) is not Action.END
+                )
+                if not passing or self.clock.now() > give_up:
                     task.apply(
                         finished=True,
-                        problem=f"the server's task list could not be read ({error.message}); "
+                        problem=f"the server's task list could not be read ({error}); "
                         "task.reconcile() tries again",
                     )
                     return
                 task.apply(
-                    problem=f"looking for this submit on the server's task list: "
-                    f"{error.message}; trying again"
+                    problem=f"looking for this submit on the server's task list: {error}; "
+                    "trying again"
                 )
-                delay = min(self.retry.delay(attempt - 1, error.retry_after), _MAX_LIST_RETRY_S)
+                retry_after = getattr(error, "retry_after", None)
+                delay = min(self.retry.delay(attempt - 1, retry_after), _MAX_LIST_RETRY_S)
                 await self.clock.sleep(delay)
                 continue
             if verdict.kind == WAIT:
@@ -836,17 +913,10 @@ class Scheduler:
         """Every other job's submit that could share the window: the quota store's (other
         kernels, other users of the key) and this journal's interrupted ones."""
         others = []
-        try:
-            for record in await self.quota.recent_submits():
-                if record.job_id != task.job_id and not (record.settled and not record.task_id):
-                    window = SubmitWindow.around(record.sent_at, self.deadlines)
-                    others.append(OtherSubmit(record.job_id, window, record.task_id))
-        except QuotaStoreError as error:
-            raise self._unconfirmed(
-                f"the quota store cannot tell which tasks other users hold ({error}); nothing "
-                "was guessed",
-                code="ReconcileStoreDown",
-            ) from None
+        for record in await self.quota.recent_submits():  # QuotaStoreError: asked again
+            if record.job_id != task.job_id and not (record.settled and not record.task_id):
+                window = SubmitWindow.around(record.sent_at, self.deadlines)
+                others.append(OtherSubmit(record.job_id, window, record.task_id))
         for entry in self.journal.entries() if self.journal is not None else ():
             if entry.job_id != task.job_id and entry.maybe_sent:
                 sent = entry.submitting_at or entry.created_at

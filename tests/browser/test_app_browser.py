@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import signal
 import sys
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, ROOT
 from tests.browser.test_widgets_browser import click_generate_and_play, played_well
-from tests.commands import isolated_env, running, wait_for_url
+from tests.commands import isolated_env, running, wait_for_url, whole_address
 from wanvace_widgets.emulator.server import free_port
 
 
@@ -24,7 +24,8 @@ def app(tmp_path):
     command = [sys.executable, "-m", "wanvace_widgets.cli", "app", "studio", "--no-browser"]
     log = tmp_path / "app.log"
     with running([*command, f"--port={free_port()}"], tmp_path, env, log) as process:
-        yield wait_for_url(log, process), tmp_path / "studio"
+        folder = tmp_path / "studio"
+        yield whole_address(wait_for_url(log, process), folder), folder
         process.send_signal(signal.SIGTERM)  # wanvace stops Voilà, which stops its kernels
         process.wait(timeout=30)
 
@@ -46,8 +47,10 @@ def test_app_shows_the_studio_without_code_and_plays_a_generated_video(browser, 
     assert (folder / unquote(src.path.removeprefix("/voila/files/"))).is_file()
     (folder / "notes.txt").write_text("not for the page")
     files = f"{src.scheme}://{src.netloc}/voila/files/"
-    assert httpx.get(played["src"]).status_code == 200
+    token = {"token": parse_qs(urlsplit(url).query)["token"][0]}
+    assert httpx.get(played["src"]).status_code in (302, 403)  # not without the token
+    assert httpx.get(played["src"], params=token).status_code == 200
     for private in ("studio.ipynb", "notes.txt"):  # only media leave the app's folder
-        assert httpx.get(files + private).status_code == 403, private
+        assert httpx.get(files + private, params=token).status_code == 403, private
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app.png"))

@@ -7,7 +7,15 @@ many machines; needs ``pip install "wanvace-widgets[team]"``).
 """
 
 from .base import DEFAULT_LEASE_TTL_S, Holder, Lease, QueueStatus, QuotaStore, QuotaStoreError
-from .config import daily_budget_usd, quota_scope, quota_store_from_environment, quota_user
+from .config import (
+    QuotaChoice,
+    check_user_name,
+    choose_quota_store,
+    daily_budget_usd,
+    quota_scope,
+    quota_store_from_environment,
+    quota_user,
+)
 from .local import LocalQuota
 from .sqlite import SqliteQuota
 
@@ -17,9 +25,12 @@ __all__ = [
     "Lease",
     "LocalQuota",
     "QueueStatus",
+    "QuotaChoice",
     "QuotaStore",
     "QuotaStoreError",
     "SqliteQuota",
+    "check_user_name",
+    "choose_quota_store",
     "daily_budget_usd",
     "quota_scope",
     "quota_store_from_environment",

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from redis import RedisError
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
@@ -112,6 +113,12 @@ class RedisQuota(SharedQuota):
         retry = Retry(ExponentialBackoff(cap=0.5, base=0.05), 2)
         client = Redis.from_url(url, retry=retry, **CONNECTION_DEFAULTS)
         return cls(client, scope=scope, clock=clock, **limits)
+
+    @staticmethod
+    def check_url(url: str) -> None:
+        """Parse ``url`` as :meth:`from_url` will, without connecting: redis-py's ValueError
+        for a URL it cannot use (a port that is not a number, an unknown option)."""
+        parse_url(url)
 
     def __repr__(self) -> str:
         return f"RedisQuota({self._label}, scope={self.scope!r})"
