@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import httpx
 
 from wanvace_widgets.client import VaceClient
+from wanvace_widgets.config import Deadlines
 from wanvace_widgets.job_entry import JobEntry
 from wanvace_widgets.journal import Journal
 from wanvace_widgets.polling import PollPolicy, RetryPolicy
@@ -65,6 +66,8 @@ def make_client(app, tmp_path, **options) -> VaceClient:
     options.setdefault("journal", tmp_path / "journal.sqlite3")
     options.setdefault("results_dir", tmp_path / "results")
     options.setdefault("quota_store", "memory:")  # an in-process emulator's own quota
+    # the emulator keeps this machine's clock: a lost submit's window needs little margin
+    options.setdefault("deadlines", Deadlines(submit=5, clock_skew=0.5, list_settle=0.3))
     return VaceClient(base_url="http://emulator.local", **options)
 
 

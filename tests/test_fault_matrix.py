@@ -232,13 +232,17 @@ async def test_an_unreadable_submit_answer_is_unconfirmed_and_never_resent(
     server.then("submit", behaviour)
     client = make(server, tmp_path)
     task = client.enqueue(request())
+    statuses = []
+    task.add_observer(lambda snap: statuses.append(snap.status))
     error = await settle(task)
-    assert task.status == "UNCONFIRMED" and task.done
-    assert isinstance(error, (wv.SubmitUnconfirmedError, wv.InternalError)), error
-    if isinstance(error, wv.SubmitUnconfirmedError):
-        assert "reconcile" in str(error)
-    assert server.count("submit") == 1 and server.count("query") == 0
-    assert [e.job_id for e in client.journal.without_ending()] == [task.job_id]
+    assert "UNCONFIRMED" in statuses
+    if isinstance(error, wv.InternalError):  # a bug of ours: kept UNCONFIRMED, resumable
+        assert task.status == "UNCONFIRMED" and task.done
+        assert [e.job_id for e in client.journal.without_ending()] == [task.job_id]
+    else:  # the task list (empty here) is searched by itself: not created
+        assert task.status == "ERROR" and isinstance(error, wv.SubmitNotCreatedError), error
+        assert server.count("list") >= 1 and not client.journal.without_ending()
+    assert server.count("submit") == 1 and server.count("query") == 0  # never sent again
     check_files(tmp_path, task)
     assert (await client.quota_store.status()).running == ()
     await client.aclose()
@@ -286,9 +290,10 @@ async def test_submits_stuck_in_flight_give_their_slots_back(server, tmp_path):
     client = make(server, tmp_path)
     stuck = [client.enqueue(request(f"stuck {i}")) for i in range(2)]
     after = client.enqueue(request("after"))
-    assert [await settle(t) is not None for t in stuck] == [True, True]
-    assert [t.status for t in stuck] == ["UNCONFIRMED", "UNCONFIRMED"]
     assert await settle(after) is None and after.status == "SUCCEEDED"
+    # the stuck ones gave their slots back while the task list was searched for them
+    assert [t.status for t in stuck] == ["UNCONFIRMED", "UNCONFIRMED"]
+    assert [await settle(t) is not None for t in stuck] == [True, True]
     assert (await client.quota_store.status()).running == ()
     await client.aclose()
 
@@ -297,7 +302,7 @@ async def test_reconcile_finds_the_unconfirmed_task_on_the_server_list(server, t
     server.then("submit", drop())
     client = make(server, tmp_path)
     task = client.enqueue(request())
-    await settle(task)
+    await asyncio.sleep(1)  # virtual: the answer is lost; the search waits for its window
     assert task.status == "UNCONFIRMED"
     created_ms = int(task.created_at * 1000) + 200
     listing = {
@@ -308,7 +313,7 @@ async def test_reconcile_finds_the_unconfirmed_task_on_the_server_list(server, t
         ],
     }
     server.then("list", answer(200, listing))
-    await task.reconcile()
+    await task.reconcile()  # the same search, at once (once the window has settled)
     assert task.task_id == "task-1"
     assert await settle(task) is None
     assert task.status == "SUCCEEDED" and server.count("submit") == 1
@@ -319,7 +324,8 @@ async def test_reconcile_with_no_candidate_says_the_task_was_not_created(server,
     server.then("submit", drop())
     client = make(server, tmp_path)
     task = client.enqueue(request())
-    await settle(task)
+    await asyncio.sleep(1)
+    assert task.status == "UNCONFIRMED"
     await task.reconcile()
     assert task.status == "ERROR" and isinstance(task.error, wv.SubmitNotCreatedError)
     assert "not created" in str(task.error) and server.count("submit") == 1
@@ -449,8 +455,8 @@ async def test_the_journal_holds_every_job_from_the_moment_it_is_asked_for(serve
     entry = client.journal.get_job(task.job_id)
     assert entry.status == "SUBMITTING" and entry.request["prompt"] == PROMPT
     assert entry.submitting_at is not None and entry.task_id is None
-    await settle(task)
-    assert client.journal.get_job(task.job_id).status == "UNCONFIRMED"
+    await settle(task)  # given up, searched for on the (empty) task list: not created
+    assert client.journal.get_job(task.job_id).status == "ERROR"
     await client.aclose()
 
 
@@ -541,7 +547,7 @@ async def test_a_job_waits_out_minutes_of_429s_and_is_submitted_once(server, tmp
     assert first.status == "QUEUED" and not first.done
     assert "waiting for the server's task slots" in first.problem
     assert "nothing was created or billed" in first.problem
-    assert client.journal.get_job(first.job_id)["status"] == "QUEUED"
+    assert client.journal.get_job(first.job_id).status == "QUEUED"
     queue = await store.status()
     assert queue.running == (client.user,) and queue.waiting == 1  # its slot kept past a lease
     assert submits_of(server, "second") == []
@@ -582,7 +588,7 @@ async def test_a_429_storm_past_its_deadline_ends_in_error_with_nothing_created(
     assert server.count("query") == 0 and server.created == []
     assert (await client.quota_store.status()).running == ()
     assert await client.quota_store.spent_today() == 0  # the price recorded is given back
-    assert client.journal.get_job(task.job_id)["status"] == "ERROR"
+    assert client.journal.get_job(task.job_id).status == "ERROR"
     await client.aclose()
 
 

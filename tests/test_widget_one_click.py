@@ -90,8 +90,12 @@ async def test_an_unconfirmed_submit_keeps_generate_off_until_the_task_list_has_
         client=client, request=requests_by_function["video_outpainting"]
     )
     widget.submit()
-    await until(lambda: widget.status == "UNCONFIRMED", "the submit never became UNCONFIRMED", 30)
-    assert widget._buttons.action == "reconcile" and not widget._buttons.generate_enabled
+    await until(
+        lambda: widget.status == "UNCONFIRMED" and widget._buttons.action == "reconcile",
+        "the submit never showed as UNCONFIRMED",
+        30,
+    )
+    assert not widget._buttons.generate_enabled
     assert "do not generate again blindly" in widget._status.value
     with pytest.raises(wv.JobInProgressError):
         widget.submit()

@@ -205,11 +205,13 @@ class Journal:
     def entries(self) -> list[JobEntry]:
         """Every job, oldest first: the database, the second files, and this process's
         changes not written yet (the newest copy of each job wins)."""
+        with contextlib.suppress(OSError):
+            self._prepare_once()  # imports an old journal into this process's changes
+        with self._lock:  # taken first: an entry that lands meanwhile is read below
+            own = list(self._pending.values())
         jobs = self._read_main()
-        for entry in self._read_fallbacks():
+        for entry in (*self._read_fallbacks(), *own):
             _keep_newest(jobs, entry)
-        with self._lock:
-            jobs.update(self._pending)
         return sorted(jobs.values(), key=lambda e: (e.created_at, e.job_id))
 
     def get(self, task_id: str) -> JobEntry | None:
