@@ -3,6 +3,8 @@ cancel, list, uploads, quotas, faults and result URLs."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -486,6 +488,17 @@ async def test_drop_after_creates_the_task_but_sends_no_answer(http, emulator_ap
         await submit(http)
     assert len(emulator_app.state.emulator.tasks.tasks) == 1
     await emulator_app.state.emulator.tasks.wait_idle()
+
+
+async def test_delay_after_creates_the_task_before_its_answer_leaves(http, emulator_app):
+    emulator = emulator_app.state.emulator
+    emulator.config.faults.add("submit", "delay_after", seconds=0.5)
+    answer = asyncio.ensure_future(submit(http))
+    await asyncio.sleep(0.2)
+    assert len(emulator.tasks.tasks) == 1 and not answer.done()  # made, answer held
+    r = await answer
+    assert r.status_code == 200 and r.json()["output"]["task_id"] in emulator.tasks.tasks
+    await emulator.tasks.wait_idle()
 
 
 async def test_faults_by_probability_are_seeded(http, emulator_app):

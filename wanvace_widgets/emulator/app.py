@@ -467,7 +467,11 @@ class _FaultLayer:
             return await self.app(scope, receive, send)
         if fault.action == "delay_after":
             held: list[dict] = []
-            await self.app(scope, receive, held.append)
+
+            async def hold(message: dict) -> None:
+                held.append(message)
+
+            await self.app(scope, receive, hold)
             await asyncio.sleep(fault.seconds)
             for message in held:
                 await send(message)
