@@ -17,6 +17,7 @@ that coroutine (an answer, an outage, a cancel, a bug) ends in a defined state:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -44,7 +45,9 @@ from .errors import (
     UploadError,
     VaceError,
 )
+from .families import VACE, ModelFamily, all_functions, family_of
 from .journal import Journal
+from .media import MediaInfo
 from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, RetryPolicy
 from .quota import Holder, QuotaStore
@@ -70,7 +73,10 @@ class Scheduler:
         self,
         api: DashScopeAPI,
         *,
-        quota: Callable[[], QuotaStore],
+        quota: Callable[[str], QuotaStore],
+        ledger_model: str,
+        model_of: Callable[[str], str],
+        price_of: Callable[[str, str | None], float | None],
         pacer: QueryPacer,
         poll: PollPolicy | None,
         plan: PollPlan,
@@ -82,10 +88,13 @@ class Scheduler:
         journal: Journal | None,
         user: Callable[[], str],
         daily_budget_usd: float | None,
-        price_per_second: float | None,
     ):
         self.api = api
-        self._make_quota, self._quota = quota, None
+        self._make_quota = quota
+        self._stores: dict[str, QuotaStore] = {}
+        self.ledger_model = ledger_model
+        self.model_of = model_of
+        self.price_of = price_of
         self.pacer = pacer
         #: a fixed schedule the user chose; None follows the plan
         self.poll = poll
@@ -98,7 +107,6 @@ class Scheduler:
         self.journal = journal
         self._find_user, self._user = user, None
         self.daily_budget_usd = daily_budget_usd
-        self.price_per_second = price_per_second
         #: every task of this client, in the order they were made
         self.tasks: list[Task] = []
         #: called with each new task (the history lists it at once)
@@ -109,10 +117,23 @@ class Scheduler:
 
     @property
     def quota(self) -> QuotaStore:
-        """The quota store, made on first use (a shared store needs the key's account)."""
-        if self._quota is None:
-            self._quota = self._make_quota()
-        return self._quota
+        """The store that keeps the daily spending of every model (the client's VACE
+        model's, where the spending was always kept), and that model's slots."""
+        return self.quota_for(self.ledger_model)
+
+    def quota_for(self, model: str) -> QuotaStore:
+        """The slots and submit permits of ``model``, made on first use (a shared store
+        needs the key's account); quotas are per account and model (contract §12.3)."""
+        if model not in self._stores:
+            self._stores[model] = self._make_quota(model)
+        return self._stores[model]
+
+    def model(self, task: Task) -> str:
+        """The model ``task`` was sent to (recorded at its submit; else its function's)."""
+        return task.model or self.model_of(task.function)
+
+    def _slots(self, task: Task) -> QuotaStore:
+        return self.quota_for(self.model(task))
 
     @property
     def user(self) -> str:
@@ -175,7 +196,7 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - every ending is a defined state
             self._end_unexpected(task, exc)
         finally:
-            await self._release(holder)
+            await self._release(task, holder)
 
     async def _new_job(self, task: Task, holder: Holder) -> None:
         try:
@@ -187,13 +208,19 @@ class Scheduler:
             await self._follow(task, holder, immediately=False)
 
     async def _wait_for_slot(self, task: Task, holder: Holder) -> None:
-        """Take a slot; while waiting, show the shared queue on the task (refreshed)."""
-        granted = asyncio.ensure_future(self.quota.acquire(holder))
+        """Take a slot; while waiting, show the shared queue on the task (refreshed), with
+        the money spent on every model today."""
+        slots = self._slots(task)
+        granted = asyncio.ensure_future(slots.acquire(holder))
         try:
             while not granted.done():
                 await asyncio.wait({granted}, timeout=_QUEUE_REFRESH_S)
                 if not granted.done():
-                    task.apply(queue=await self.quota.status(holder))
+                    queue = await slots.status(holder)
+                    if slots is not self.quota:
+                        spent = await self.quota.spent_today()
+                        queue = dataclasses.replace(queue, spent_today_usd=spent)
+                    task.apply(queue=queue)
             granted.result()
         finally:
             if not granted.done():
@@ -203,17 +230,17 @@ class Scheduler:
                 task.apply(queue=None)
 
     async def _attached_job(self, task: Task, holder: Holder) -> None:
-        await self.quota.adopt(holder)  # it runs on the server: it fills a slot already
+        await self._slots(task).adopt(holder)  # it runs on the server: it fills a slot already
         if task.status == s.SUCCEEDED and task.video_url:
-            await self._release(holder)  # resumed to save a finished video: no polling
+            await self._release(task, holder)  # resumed to save a finished video: no polling
             await self._save_result(task)
             task.apply(finished=True)
         else:
             await self._follow(task, holder, immediately=True)
 
-    async def _release(self, holder: Holder) -> None:
+    async def _release(self, task: Task, holder: Holder) -> None:
         try:
-            await self.quota.release(holder)
+            await self._slots(task).release(holder)
         except Exception:  # noqa: BLE001 - the lease expires by itself
             log.warning("could not give back the quota slot of %s", holder.job_id, exc_info=True)
 
@@ -224,19 +251,21 @@ class Scheduler:
         if task.status != s.QUEUED:
             return False  # cancelled while it waited for a slot
         task.apply(status=s.UPLOADING)
+        model, probed = self.model(task), {}
         try:
             request, oss = await asyncio.wait_for(
                 prepare_media(
                     self.api.http(),
-                    self.api.endpoint.model,
+                    model,  # an upload is bound to the model that will read it
                     lambda path, params: self.api.call("GET", path, params=params),
                     task.request,
+                    on_checked=probed.update,
                 ),
                 self.deadlines.upload,
             )
-            payload = request.to_payload(self.api.endpoint.model)
+            payload = request.to_payload(model)
             encode_payload(payload)
-            await self._charge(task)
+            await self._charge(task, probed.get(("video", None)))
         except asyncio.TimeoutError:
             error = UploadError(
                 f"the uploads did not finish within {self.deadlines.upload:g} s; nothing was "
@@ -245,8 +274,9 @@ class Scheduler:
             return self._end(task, s.ERROR, error)
         except VaceError as error:
             return self._end(task, s.ERROR, error)
+        slots = self._slots(task)
         try:
-            permit = await self.quota.submit_permit()
+            permit = await slots.submit_permit()
         except QuotaStoreError as error:
             await self._refund(task)
             return self._end(task, s.ERROR, error)
@@ -259,7 +289,7 @@ class Scheduler:
             await self._refund(task)
             return self._end(task, s.ERROR, error)
         finally:
-            await self._count_submit(permit)
+            await self._count_submit(slots, permit)
         return task.apply(
             task_id=answer.task_id,
             request_id=answer.request_id,
@@ -267,17 +297,20 @@ class Scheduler:
             submitted_at=self.clock.now(),
         )
 
-    async def _count_submit(self, permit: object) -> None:
+    async def _count_submit(self, slots: QuotaStore, permit: object) -> None:
         """Tell the store the POST was answered (a shared store counts the submit from then)."""
         try:
-            await self.quota.submit_sent(permit)
+            await slots.submit_sent(permit)
         except Exception:  # noqa: BLE001 - the count only spaces later submits
             log.warning("could not count a submit in the quota store", exc_info=True)
 
-    async def _charge(self, task: Task) -> None:
-        """Record the job's price (5 s of output at most) against the user's day, within the
-        daily budget; refused, it is a BudgetExceededError and nothing is sent."""
-        cost = round((self.price_per_second or 0.0) * c.OUTPUT_MAX_SECONDS, 4)
+    async def _charge(self, task: Task, source: MediaInfo | None) -> None:
+        """Record the most the job may cost (``request.max_billed``: VACE 5 s of output;
+        wan2.7-videoedit the source's seconds and as many of output, from the local
+        ``source`` when there is one) against the user's day, within the daily budget;
+        refused, it is a BudgetExceededError and nothing is sent."""
+        tier, seconds = task.request.max_billed(source.duration_s if source else None)
+        cost = round((self.price_of(self.model(task), tier) or 0.0) * seconds, 4)
         if not await self.quota.try_spend(self.user, cost, self.daily_budget_usd):
             spent = await self.quota.spent_today(self.user)
             raise BudgetExceededError(
@@ -314,7 +347,7 @@ class Scheduler:
             await self._pause(task, min(delay, deadline - now))
             if not task.watching or task.finished:
                 return
-            await self._renew(holder)
+            await self._renew(task, holder)
             await self.pacer.turn()
             try:
                 answer = await self.api.query(task.task_id)
@@ -367,9 +400,9 @@ class Scheduler:
         if wake is not None:
             wake.set()
 
-    async def _renew(self, holder: Holder) -> None:
+    async def _renew(self, task: Task, holder: Holder) -> None:
         try:
-            await self.quota.adopt(holder)
+            await self._slots(task).adopt(holder)
         except Exception:  # noqa: BLE001 - a quota store outage must not end a paid job
             log.warning("could not renew the quota lease of %s", holder.job_id, exc_info=True)
 
@@ -405,7 +438,7 @@ class Scheduler:
             return False
         if answer.status in s.LIVE_ON_SERVER:
             return False
-        await self._release(holder)
+        await self._release(task, holder)
         if answer.status == s.SUCCEEDED:
             self.durations.learn(task.to_record())
             billed = self._billed(task)
@@ -418,8 +451,14 @@ class Scheduler:
         return True
 
     def _billed(self, task: Task) -> float:
-        seconds = (task.usage or {}).get("video_duration", c.OUTPUT_MAX_SECONDS)
-        return round((self.price_per_second or 0.0) * seconds, 4)
+        """The price of what the server billed (its ``usage``: seconds and tier), or of
+        what was recorded at submit when it does not say."""
+        family = family_of(task.function) if task.function in _KNOWN else VACE
+        seconds = family.billed_seconds(task.usage)
+        if seconds is None:
+            return round(task.estimated_usd or 0.0, 4)
+        tier = family.billed_tier(task.usage) or _requested_tier(task, family)
+        return round((self.price_of(self.model(task), tier) or 0.0) * seconds, 4)
 
     async def _save_result(self, task: Task) -> None:
         """Download the video now (its URL expires in 24 h), retrying passing failures."""
@@ -542,7 +581,7 @@ class Scheduler:
             )
         start = task.created_at - 5
         end = min(self.clock.now() + 60, start + c.TASK_RETENTION_S)
-        rows = await self._list_rows(start, end)
+        rows = await self._list_rows(start, end, self.model(task))
         known = self._known_task_ids()
         found = [
             row
@@ -573,7 +612,7 @@ class Scheduler:
         )
         self.follow(task)
 
-    async def _list_rows(self, start: float, end: float) -> list[dict[str, Any]]:
+    async def _list_rows(self, start: float, end: float, model: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         page = 1
         while page <= 50:
@@ -583,7 +622,7 @@ class Scheduler:
                 params={
                     "start_time": _list_time(start),
                     "end_time": _list_time(end),
-                    "model_name": self.api.endpoint.model,
+                    "model_name": model,
                     "page_no": page,
                     "page_size": 100,
                 },
@@ -626,6 +665,16 @@ class Scheduler:
         for job in jobs:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
+
+
+#: the functions of every family
+_KNOWN = frozenset(f for f in all_functions())
+
+
+def _requested_tier(task: Task, family: ModelFamily) -> str:
+    """The output tier the task asked for (its ``resolution``), else its family's default."""
+    tier = (task.snapshot().request or {}).get("resolution")
+    return tier if isinstance(tier, str) else family.default_tier
 
 
 def _list_time(ts: float) -> str:

@@ -45,6 +45,9 @@ LOCAL_STATUSES = tuple(name for name, state in s.STATES.items() if state.ours)
 class TaskSnapshot:
     """A job's state at one moment, for observers, ``watch()`` and the journal.
 
+    ``function`` is the kind of job (``video_edit``, ``instruction_edit``, …), ``model``
+    the model it was sent to (None for a task attached without its journal entry).
+
     Times: ``created_at`` is when the job was asked for and ``submitted_at`` when the
     server took it (clock seconds, kept across restarts); ``submit_time``,
     ``scheduled_time`` and ``end_time`` are the server's own texts. ``problem`` describes a
@@ -63,6 +66,7 @@ class TaskSnapshot:
     function: str
     status: str
     created_at: float
+    model: str | None = None
     task_id: str | None = None
     request_id: str | None = None
     submitted_at: float | None = None
@@ -90,7 +94,7 @@ _FIELDS = frozenset(f.name for f in dataclasses.fields(TaskSnapshot))
 
 
 class Task:
-    """One VACE job, from local queue to saved video. Made by :class:`VaceClient`.
+    """One job (of any model), from local queue to saved video. Made by :class:`VaceClient`.
 
     Every field of :class:`TaskSnapshot` reads as an attribute (``task.status``,
     ``task.task_id``, ``task.local_path``, …).
