@@ -19,8 +19,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -667,6 +667,7 @@ class Scheduler:
         await asyncio.gather(*jobs, return_exceptions=True)
 
 
+_SERVER_ZONE = timezone(timedelta(hours=c.SERVER_UTC_OFFSET_HOURS))
 #: the functions of every family
 _KNOWN = frozenset(f for f in all_functions())
 
@@ -678,5 +679,7 @@ def _requested_tier(task: Task, family: ModelFamily) -> str:
 
 
 def _list_time(ts: float) -> str:
-    """The list route's time format (YYYYMMDDhhmmss, local time: docs/lifecycle.md)."""
-    return time.strftime("%Y%m%d%H%M%S", time.localtime(ts))
+    """The list route's time format (YYYYMMDDhhmmss), in the servers' zone, UTC+8
+    (``docs/api-contract.md`` §11.2): a window written in the machine's own zone missed
+    the tasks of the last eight hours on a UTC machine."""
+    return datetime.fromtimestamp(ts, _SERVER_ZONE).strftime("%Y%m%d%H%M%S")

@@ -158,10 +158,11 @@ class Emulator:
         if task.status == c.FAILED:
             out |= {"code": task.code, "message": task.message}
         if task.status == c.SUCCEEDED:
-            prompt = task.body["input"]["prompt"]
+            prompt = task.body["input"].get("prompt")  # wan2.7-videoedit's is optional
             out["video_url"] = self._result_url(task)
-            out["orig_prompt"] = prompt
-            if task.body["parameters"].get("prompt_extend", True):
+            if prompt is not None:
+                out["orig_prompt"] = prompt
+            if prompt is not None and task.body["parameters"].get("prompt_extend", True):
                 out["actual_prompt"] = prompt + " Cinematic lighting, smooth camera motion."
             body["usage"] = _usage(task)
         return body

@@ -392,7 +392,8 @@ def _grayscale(rgb: np.ndarray) -> np.ndarray:
 
 
 def _posterize(rgb: np.ndarray) -> np.ndarray:
-    return (rgb // 48) * 48 + 24
+    """Eight levels a channel (a bit mask on bytes: floor division of floats is slow)."""
+    return (rgb.clip(0, 255).astype(np.uint8) & 0xE0) + 16
 
 
 def _night(rgb: np.ndarray) -> np.ndarray:
