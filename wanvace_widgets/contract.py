@@ -123,9 +123,6 @@ OSS_RESOLVE_HEADER: Final = "X-DashScope-OssResourceResolve"
 ASYNC_HEADER: Final = "X-DashScope-Async"
 UPLOAD_URL_TTL_S: Final = 48 * 3600
 
-#: §13.3: price per second of output video, in USD, by model (VACE: the 720P tier only).
-PRICE_PER_SECOND_USD: Final = {"wan2.1-vace-plus": 0.10, "wanx2.1-vace-plus": 0.100347}
-
 #: §13.1, §17.9: the workspace-specific host of a region (the old hosts stay the default);
 #: a workspace id is one DNS label, as the official SDK checks it, so it can never name
 #: another host.
@@ -204,9 +201,3 @@ def normalize_status(raw: str | None) -> str:
     """Map a server status to our spelling (``CANCELLED`` → ``CANCELED``); keep unknowns."""
     value = (raw or "").upper()
     return STATUS_ALIASES.get(value, value)
-
-
-def estimated_cost_usd(model: str, seconds: float = OUTPUT_MAX_SECONDS) -> float | None:
-    """Price of ``seconds`` of output for ``model``, or None when the model has no known price."""
-    price = PRICE_PER_SECOND_USD.get(model)
-    return None if price is None else round(price * seconds, 4)

@@ -25,6 +25,7 @@ __all__ = [
     "family_of",
     "family_of_model",
     "function_of_body",
+    "list_max_cost_usd",
 ]
 
 
@@ -149,3 +150,12 @@ def function_of_body(body: Mapping[str, Any]) -> str | None:
     inp = body.get("input")
     function = inp.get("function") if isinstance(inp, Mapping) else None
     return function if isinstance(function, str) and function in c.FUNCTIONS else None
+
+
+def list_max_cost_usd(function: str, region: str) -> float | None:
+    """The most one job of ``function`` may cost at ``region``'s list price, whatever its
+    fields (VACE: 5 s at 720P; wan2.7-videoedit: 10 s in and 10 s out at 1080P)."""
+    family = family_of(function)
+    prices = [family.price_per_second(region, tier) for tier in family.prices_usd["intl"]]
+    known = [price for price in prices if price is not None]
+    return round(max(known) * family.max_billed_seconds, 4) if known else None
