@@ -415,7 +415,23 @@ def video_extensions(draw):
     )
 
 
+instruction_edits = st.builds(
+    wv.InstructionEdit,
+    prompt=st.none() | st.text(min_size=1, max_size=5000).filter(str.strip),
+    negative_prompt=st.none() | st.text(min_size=1, max_size=500).filter(str.strip),
+    video=videos,
+    ref_images=st.none() | st.lists(urls, max_size=4).map(tuple),
+    resolution=st.none() | st.sampled_from(["720P", "1080P"]),
+    ratio=st.none() | st.sampled_from(["16:9", "9:16", "1:1", "4:3", "3:4"]),
+    duration=st.none() | st.just(0) | st.integers(2, 10),
+    audio_setting=st.none() | st.sampled_from(["auto", "origin"]),
+    seed=common["seed"],
+    prompt_extend=common["prompt_extend"],
+    watermark=common["watermark"],
+)
+
 valid_requests = st.one_of(
+    instruction_edits,
     image_references(),
     st.builds(
         wv.VideoRepainting,
@@ -442,6 +458,8 @@ valid_requests = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(valid_requests, st.sampled_from(["wan2.1-vace-plus", "wanx2.1-vace-plus"]))
 def test_every_valid_request_yields_a_payload_the_reference_accepts(request, model):
+    if request.function == "instruction_edit":
+        model = "wan2.7-videoedit"  # one name in both regions
     body = request.to_payload(model)
     jsonschema.validate(body, SCHEMAS[request.function])
     assert cross_field_problems(body) == []
@@ -489,6 +507,22 @@ INVALID_OVERRIDES = {
         ("control_condition", "posebody"),
         ("duration", 3),
         ("first_frame", "frame.mp4"),
+    ],
+    "instruction_edit": [
+        ("seed", -5),
+        ("watermark", 1),
+        ("prompt", "x" * 5001),
+        ("prompt", " "),
+        ("negative_prompt", "n" * 501),
+        ("video", None),
+        ("video", "clip.avi"),
+        ("ref_images", (IMG,) * 5),
+        ("ref_images", ("https://例子.com/a.png",)),
+        ("resolution", "480P"),
+        ("ratio", "2:1"),
+        ("duration", 1),
+        ("duration", 11),
+        ("audio_setting", "mute"),
     ],
     "video_outpainting": _ALWAYS_INVALID
     + [

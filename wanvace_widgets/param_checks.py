@@ -101,6 +101,8 @@ def check_python(row: Param, value: Any, function: str = "") -> Any:
         return _absent(row, function)
     if row.kind == "media_list":
         items = _as_tuple(value)
+        if not items and row.length[0] == 0:
+            return None  # no images where none are needed: the field is left out
         _check_count(row, len(items), python=True)
         return tuple(_python_media(row, v, f"entry {i + 1} ") for i, v in enumerate(items))
     if row.kind == "choice_list":
