@@ -481,3 +481,28 @@ async def test_a_form_request_is_accepted_by_the_emulator(client, media):
         "expand_ratio": 0.3
     }
     assert math.isclose(widget._controls["expand_ratio"].read(), 0.3)
+
+
+def test_every_instruction_edit_row_but_the_image_list_has_a_form_control():
+    """What a form for wan2.7-videoedit builds from its rows (the list of reference
+    images is laid out as slots, as image_reference's is)."""
+    rows = form_params(c.INSTRUCTION_EDIT)
+    assert [r.attr for r in rows] == [
+        "video",
+        "ref_images",
+        "negative_prompt",
+        "resolution",
+        "ratio",
+        "duration",
+        "audio_setting",
+    ]
+    controls = {r.attr: FieldControl(r) for r in rows if r.kind != "media_list"}
+    assert "MP4/MOV video" in controls["video"].control._text.placeholder
+    assert controls["video"].control._upload.accept == ".mp4,.mov"
+    assert controls["resolution"].control.options == (
+        ("720P", "720P"),
+        ("1080P (default)", "1080P"),
+    )
+    assert all(control.read() is None for control in controls.values())  # API defaults
+    slot = FieldControl(dataclasses.replace(param(c.INSTRUCTION_EDIT, "ref_images"), kind="media"))
+    assert slot.control._upload.accept == ".jpg,.jpeg,.png,.bmp,.webp"
