@@ -70,8 +70,9 @@ class ModelFamily:
         """The seconds the server billed, from a SUCCEEDED task's ``usage``; None when it
         does not say (an older answer, a gateway)."""
         value = (usage or {}).get(self.billed_field)
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
-        return float(value) if ok else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+            return float(value)
+        return None
 
     def billed_tier(self, usage: Mapping[str, Any] | None) -> str | None:
         """The output tier the server billed (``SR: 1080`` → ``1080P``), or None."""

@@ -248,7 +248,7 @@ def read_audio(source: Source, max_seconds: float | None = None) -> Audio | None
     import numpy as np
 
     try:
-        with _open(source) as file, av.open(file) as container:
+        with _open(source) as file, av.open(file, "r") as container:
             if not container.streams.audio:
                 return None
             stream = container.streams.audio[0]

@@ -225,7 +225,7 @@ def _check_bounds(row: Param, number: float) -> None:
     low, high = row.bounds
     if row.zero_means and number == 0:
         return
-    if row.zero_means and (number < low or number > high):
+    if row.zero_means and low is not None and high is not None and not low <= number <= high:
         raise ParamError(
             f"must be 0 ({row.zero_means}) or between {_shown(low)} and {_shown(high)}"
         )

@@ -41,6 +41,15 @@ from .tasks import TaskSnapshot
 __all__ = ["EndWindow", "PollPlan"]
 
 
+#: each function's documented processing time, where its family's is not VACE's
+_DOCUMENTED_PRIORS: dict[str, Spread] = {
+    function: Spread.between(*family.typical_seconds)
+    for family in FAMILIES.values()
+    if family is not VACE
+    for function in family.functions
+}
+
+
 @dataclass(frozen=True)
 class EndWindow:
     """When a job probably ends, in clock seconds: ``low`` (5% have ended) ≤ ``expected``
@@ -124,15 +133,6 @@ class PollPlan:
         duration = window.expected - window.start
         relative = (window.high - window.low) / duration if duration > 0 else 0.0
         return min(self.tail_gap, max(self.dense_gap, self.gap_per_width * relative))
-
-
-#: each function's documented processing time, where its family's is not VACE's
-_DOCUMENTED_PRIORS = {
-    function: Spread.between(*family.typical_seconds)
-    for family in FAMILIES.values()
-    if family is not VACE
-    for function in family.functions
-}
 
 
 def _started_at(state: TaskSnapshot) -> float | None:

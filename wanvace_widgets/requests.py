@@ -189,6 +189,7 @@ class VaceRequest:
         if not isinstance(params, Mapping):
             raise ValidationError("parameters", params, "must be a JSON object")
         family = family_of_model(payload.get("model"))
+        target: type[VaceRequest] | None
         if family is not None and not family.function_in_body:
             target = REQUEST_CLASSES[family.functions[0]]
         else:

@@ -51,6 +51,7 @@ from .media import MediaInfo
 from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, RetryPolicy
 from .quota import Holder, QuotaStore
+from .requests import VaceRequest
 from .tasks import Task, TaskSnapshot
 from .uploads import prepare_media
 
@@ -251,7 +252,8 @@ class Scheduler:
         if task.status != s.QUEUED:
             return False  # cancelled while it waited for a slot
         task.apply(status=s.UPLOADING)
-        model, probed = self.model(task), {}
+        model = self.model(task)
+        probed: dict[tuple[str, int | None], MediaInfo] = {}
         try:
             request, oss = await asyncio.wait_for(
                 prepare_media(
@@ -265,7 +267,7 @@ class Scheduler:
             )
             payload = request.to_payload(model)
             encode_payload(payload)
-            await self._charge(task, probed.get(("video", None)))
+            await self._charge(task, request, probed.get(("video", None)))
         except asyncio.TimeoutError:
             error = UploadError(
                 f"the uploads did not finish within {self.deadlines.upload:g} s; nothing was "
@@ -304,12 +306,12 @@ class Scheduler:
         except Exception:  # noqa: BLE001 - the count only spaces later submits
             log.warning("could not count a submit in the quota store", exc_info=True)
 
-    async def _charge(self, task: Task, source: MediaInfo | None) -> None:
+    async def _charge(self, task: Task, request: VaceRequest, source: MediaInfo | None) -> None:
         """Record the most the job may cost (``request.max_billed``: VACE 5 s of output;
         wan2.7-videoedit the source's seconds and as many of output, from the local
         ``source`` when there is one) against the user's day, within the daily budget;
         refused, it is a BudgetExceededError and nothing is sent."""
-        tier, seconds = task.request.max_billed(source.duration_s if source else None)
+        tier, seconds = request.max_billed(source.duration_s if source else None)
         cost = round((self.price_of(self.model(task), tier) or 0.0) * seconds, 4)
         if not await self.quota.try_spend(self.user, cost, self.daily_budget_usd):
             spent = await self.quota.spent_today(self.user)

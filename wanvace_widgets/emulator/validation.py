@@ -85,9 +85,10 @@ def check_submit(body: Any, *, model: str | tuple[str, ...], oss_resolve: bool) 
         function = family.functions[0]
         given: dict[str, dict] = {"input": {}, "parameters": {}}
     else:
-        function = inp.get("function")
-        if not isinstance(function, str) or function not in c.FUNCTIONS:
+        named = inp.get("function")
+        if not isinstance(named, str) or named not in c.FUNCTIONS:
             raise bad_parameter(f"input.function must be one of {', '.join(c.FUNCTIONS)}.")
+        function = named
         given = {"input": {"function": function}, "parameters": {}}
     grouped = _media_list(function, inp.get("media"))
     media: list[dict] = []
