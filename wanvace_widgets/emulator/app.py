@@ -1,4 +1,5 @@
-"""The emulator's HTTP surface: DashScope's VACE routes, temporary storage, result files.
+"""The emulator's HTTP surface: DashScope's routes (VACE, wan2.7-videoedit), temporary
+storage, result files.
 
 Routes and bodies follow ``docs/api-contract.md`` (§2, §11–§13). Whatever a request
 holds, the answer is DashScope's JSON (``request_id``, ``code``, ``message``): a malformed
