@@ -1,13 +1,14 @@
 """The client and the emulator read one contract (docs/api-contract.md).
 
 A differential test: for generated bodies — valid ones, valid ones with one change, and
-random ones — the client (``VaceRequest.from_payload`` and its validation) accepts exactly
-when the emulator's validator (``check_submit``) accepts, except for the intended
-differences of §14, written out below. And a fuzz of bad inputs: each is refused by the
-client with a ValidationError and by the emulator with a JSON 400, both naming the field.
+random ones, of VACE's five functions and of wan2.7-videoedit's instruction edit — the
+client (``VaceRequest.from_payload`` and its validation) accepts exactly when the
+emulator's validator (``check_submit``) accepts, except for the intended differences of
+§14, written out below. And a fuzz of bad inputs: each is refused by the client with a
+ValidationError and by the emulator with a JSON 400, both naming the field.
 
-The model is left out of the comparison: the client does not read it from a body, it
-writes its region's (§13.1); the emulator's answer to another model is tested apart.
+Each body names its family's model (the client reads a body by it, as the server does);
+the emulator's answer to another region's model is tested apart.
 """
 
 from __future__ import annotations
@@ -28,32 +29,52 @@ from tests.helpers import HEADERS, SUBMIT
 from wanvace_widgets import contract as c
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.emulator.validation import ApiFailure, check_submit
+from wanvace_widgets.families import all_functions, family_of, function_of_body
 from wanvace_widgets.param_checks import is_remote_url, url_problem
 from wanvace_widgets.params import FUNCTION_PARAMS, Param, param, params_of
 
 MODEL = "wan2.1-vace-plus"
+EDIT27 = c.INSTRUCTION_EDIT
+#: the models the emulator serves in Singapore
+MODELS = (MODEL, c.EDIT27_MODEL)
 ANCHORS = ("first_frame_url", "last_frame_url", "first_clip_url", "last_clip_url")
 
 #: §14: where the client refuses what the server would silently change ...
-CLIENT_STRICTER = {"a prompt over 800 characters", "more than 3 reference images"}
+CLIENT_STRICTER = {"a text over its length", "more than 3 reference images"}
 #: ... and where it accepts what it changes itself before sending (it uploads the file)
 CLIENT_LENIENT = {"a local path where a URL goes"}
+
+
+def model_of(function: str) -> str:
+    return family_of(function).model_name("intl")
+
+
+def media_urls(body: dict, row: Param) -> object:
+    """A media row's value(s) in a body: its field, or its entries of ``input.media``."""
+    inp = body.get("input") or {}
+    if row.place != "media":
+        return inp.get(row.api_name)
+    media = inp.get("media")
+    entries = media if isinstance(media, list) else []
+    return [e.get("url") for e in entries if isinstance(e, dict) and e.get("type") == row.api_name]
 
 
 def intended_differences(body: dict) -> set[str]:
     """Which of the written differences a body holds."""
     inp = body.get("input") if isinstance(body, dict) else None
-    if not isinstance(inp, dict) or inp.get("function") not in FUNCTION_PARAMS:
+    function = function_of_body(body) if isinstance(body, dict) else None
+    if not isinstance(inp, dict) or function is None:
         return set()
     found = set()
-    prompt = inp.get("prompt")
-    if isinstance(prompt, str) and len(prompt) > c.PROMPT_MAX_CHARS:
-        found.add("a prompt over 800 characters")
+    for row in params_of(function):
+        value = inp.get(row.api_name) if row.place == "input" else None
+        if row.kind == "text" and isinstance(value, str) and len(value) > row.length[1]:
+            found.add("a text over its length")
     refs = inp.get("ref_images_url")
-    if inp["function"] == "image_reference" and isinstance(refs, list) and len(refs) > 3:
+    if function == "image_reference" and isinstance(refs, list) and len(refs) > 3:
         found.add("more than 3 reference images")
-    for row in params_of(inp["function"]):
-        value = inp.get(row.api_name) if row.media else None
+    for row in params_of(function):
+        value = media_urls(body, row) if row.media else None
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item.strip() and not is_remote_url(item):
                 found.add("a local path where a URL goes")
@@ -77,7 +98,7 @@ def client_verdict(body: object) -> Verdict:
 
 def server_verdict(body: object) -> Verdict:
     try:
-        check_submit(copy.deepcopy(body), model=MODEL, oss_resolve=True)
+        check_submit(copy.deepcopy(body), model=MODELS, oss_resolve=True)
     except ApiFailure as failure:
         assert (failure.status, failure.code) == (400, "InvalidParameter"), failure.message
         return Verdict(False, None, failure.message)
@@ -127,9 +148,11 @@ def valid_value(row: Param) -> st.SearchStrategy:
     low, high = row.bounds
     if row.kind == "text":
         short = st.text(min_size=1, max_size=40).filter(str.strip)
-        return short | st.integers(1, 800).map("字".__mul__)
+        return short | st.integers(1, row.length[1]).map("字".__mul__)
     if row.kind == "boolean":
         return st.booleans()
+    if row.kind == "integer" and row.zero_means:
+        return st.just(0) | st.integers(int(low), int(high))
     if row.kind == "integer":
         return st.integers(int(low), int(high) if high is not None else int(low) + 10**6)
     if row.kind == "range":
@@ -156,6 +179,7 @@ def bad_values(row: Param) -> st.SearchStrategy:
     elif row.kind == "integer":
         wrong = [1.5, float(low), str(low), True, False, [], {}, [low], low - 1]
         wrong += [] if high is None else [high + 1, high * 10**6]
+        wrong += [-1, 0.0] if row.zero_means else []
     elif row.kind == "range":
         wrong = [str(low), True, [], {}, [low], 10**400, -(10**400), low - 1, high + 1]
     elif row.kind == "choice":
@@ -179,6 +203,8 @@ def bad_values(row: Param) -> st.SearchStrategy:
             [url],
             [],
         ]
+    elif row.place == "media":  # entries of input.media: one URL each (§17.3)
+        wrong = [[5], [""], [url, "ftp://x/a.png"], {}, 5, [[url]], [url] * 5, ["https://"]]
     else:
         wrong = [url, [], [None], [5], [""], [url, "ftp://x/a.png"], {}, 5, [[url]]]
     out = [v for v in wrong if not (isinstance(v, str) and v in row.allowed)]
@@ -188,6 +214,9 @@ def bad_values(row: Param) -> st.SearchStrategy:
 
 
 def _set(body: dict, row: Param, value: object) -> None:
+    if row.place == "media":
+        _set_media(body, row, value)
+        return
     fields = body.setdefault(row.place, {})
     if value is None:
         fields.pop(row.api_name, None)
@@ -195,16 +224,34 @@ def _set(body: dict, row: Param, value: object) -> None:
         fields[row.api_name] = value
 
 
+def _set_media(body: dict, row: Param, value: object) -> None:
+    """Replace a media row's entries of ``input.media``: one per URL of a list row's
+    list, else one (whatever the value is)."""
+    inp = body.setdefault("input", {})
+    media = inp.get("media") if isinstance(inp.get("media"), list) else []
+    kept = [e for e in media if not (isinstance(e, dict) and e.get("type") == row.api_name)]
+    if value is not None:
+        items = value if row.kind == "media_list" and isinstance(value, list) else [value]
+        kept += [{"type": row.api_name, "url": item} for item in items]
+    if kept:
+        inp["media"] = kept
+    else:
+        inp.pop("media", None)
+
+
 @st.composite
 def valid_bodies(draw, function: str | None = None) -> dict:
     """A body both sides must accept: each row's own rule, then the rules between fields
     (§5–§9), written here a third time, by hand."""
-    function = function or draw(st.sampled_from(c.FUNCTIONS))
-    body: dict = {"model": MODEL, "input": {"function": function}, "parameters": {}}
+    function = function or draw(st.sampled_from(all_functions()))
+    inp = {"function": function} if function in c.FUNCTIONS else {}
+    body: dict = {"model": model_of(function), "input": inp, "parameters": {}}
     for row in params_of(function):
         if row.kind != "choice_list" and (row.required or draw(st.booleans())):
             _set(body, row, draw(valid_value(row)))
     inp, params = body["input"], body["parameters"]
+    if "media" in inp:  # the entries' order does not matter
+        inp["media"] = draw(st.permutations(inp["media"]))
     if function == "image_reference":
         count = len(inp["ref_images_url"])
         if count > 1 or draw(st.booleans()):
@@ -230,7 +277,7 @@ def valid_bodies(draw, function: str | None = None) -> dict:
 def bad_field_cases(draw) -> tuple[dict, Param]:
     """A valid body with one field set to a value its own rule refuses."""
     body = draw(valid_bodies())
-    row = draw(st.sampled_from(params_of(body["input"]["function"])))
+    row = draw(st.sampled_from(params_of(function_of_body(body))))
     _set(body, row, draw(bad_values(row)))
     return body, row
 
@@ -241,7 +288,7 @@ def one_change(draw) -> dict:
     removed, another function's field added, a rule between fields broken, a long prompt,
     or a local path for a URL."""
     body = draw(valid_bodies())
-    function = body["input"]["function"]
+    function = function_of_body(body)
     rows = params_of(function)
     changes = ["bad", "random", "valid", "drop", "foreign", "cross", "long", "local"]
     change = draw(st.sampled_from(changes))
@@ -254,13 +301,20 @@ def one_change(draw) -> dict:
     elif change == "drop":
         _set(body, draw(st.sampled_from(rows)), None)
     elif change == "foreign":
-        other = draw(st.sampled_from([r for f in c.FUNCTIONS for r in FUNCTION_PARAMS[f]]))
+        others = [r for f in all_functions() if f != function for r in FUNCTION_PARAMS[f]]
+        other = draw(st.sampled_from(others))
+        if other.place == "media" or function == EDIT27 and other.attr in ("video", "ref_images"):
+            other = param("video_edit", "mask_type")  # a foreign name, not one of its own
         _set(body, other, draw(valid_value(other) | json_values))
+        if function == EDIT27 and draw(st.booleans()):
+            body["input"]["function"] = draw(st.sampled_from(c.FUNCTIONS))  # not read (§17.1)
     elif change == "long":
-        body["input"]["prompt"] = "a" * draw(st.integers(801, 1200))
+        limit = param(function, "prompt").length[1]
+        body["input"]["prompt"] = "a" * draw(st.integers(limit + 1, limit + 400))
     elif change == "local":
-        row = draw(st.sampled_from([r for r in rows if r.media and r.api_name in body["input"]]))
-        path = "~/clip.mp4" if row.media in ("video", "clip", "mask_video") else "frame.png"
+        row = draw(st.sampled_from([r for r in rows if r.media and media_urls(body, r)]))
+        videos = ("video", "clip", "mask_video", "edit_video")
+        path = "~/clip.mp4" if row.media in videos else "frame.png"
         _set(body, row, [path] if row.kind == "media_list" or row.one_as_list else path)
     else:
         _break_a_rule_between_fields(draw, body)
@@ -269,8 +323,17 @@ def one_change(draw) -> dict:
 
 def _break_a_rule_between_fields(draw, body: dict) -> None:
     inp, params = body["input"], body.setdefault("parameters", {})
-    function = inp["function"]
-    if function == "image_reference":
+    function = function_of_body(body)
+    if function == EDIT27:
+        choice = draw(st.sampled_from(["no video", "two videos", "five images"]))
+        video, refs = param(EDIT27, "video"), param(EDIT27, "ref_images")
+        if choice == "no video":
+            _set(body, video, None)
+        elif choice == "two videos":
+            inp["media"] = inp.get("media", []) + [{"type": "video", "url": draw(urls)}]
+        else:
+            _set(body, refs, draw(st.lists(urls, min_size=5, max_size=7)))
+    elif function == "image_reference":
         refs = inp["ref_images_url"]
         choice = draw(st.sampled_from(["tags", "no tags", "two bg", "four"]))
         if choice == "tags":
@@ -303,10 +366,18 @@ def random_bodies(draw) -> object:
     """Anything: each field absent, valid, bad, random or a local path; sometimes a body
     whose envelope itself is broken."""
     if draw(st.integers(0, 9)) == 0:
-        envelope = {"model": st.just(MODEL), "input": json_values, "parameters": json_values}
+        envelope = {
+            "model": st.sampled_from(MODELS),
+            "input": json_values,
+            "parameters": json_values,
+        }
         return draw(json_values | st.fixed_dictionaries(envelope))
-    function = draw(st.sampled_from(c.FUNCTIONS))
-    body: dict = {"model": MODEL, "input": {"function": function}}
+    function = draw(st.sampled_from(all_functions()))
+    inp = {"function": function} if function in c.FUNCTIONS else {}
+    body: dict = {"model": model_of(function), "input": inp}
+    if function == EDIT27 and draw(st.integers(0, 4)) == 0:
+        body["input"]["media"] = draw(json_values)  # a malformed list, maybe
+        return body
     for row in params_of(function):
         value = draw(
             st.none()
@@ -325,7 +396,7 @@ def test_valid_bodies_are_accepted_by_both_and_round_trip():
     def check(body):
         client, server = compare(body)
         assert client.ok and server.ok, (client.text, server.text)
-        again = wv.VaceRequest.from_payload(body).to_payload(MODEL)
+        again = wv.VaceRequest.from_payload(body).to_payload(body["model"])
         assert client_verdict(again).ok and server_verdict(again).ok
 
     check()
@@ -333,18 +404,22 @@ def test_valid_bodies_are_accepted_by_both_and_round_trip():
 
 def test_client_and_emulator_agree_on_generated_bodies():
     outcomes = {(True, True): 0, (False, False): 0, (True, False): 0, (False, True): 0}
+    edits = {(True, True): 0, (False, False): 0, (True, False): 0, (False, True): 0}
 
     @settings(max_examples=1200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.one_of(valid_bodies(), one_change(), random_bodies()))
     def check(body):
         client, server = compare(body)
         outcomes[client.ok, server.ok] += 1
+        if isinstance(body, dict) and body.get("model") == c.EDIT27_MODEL:
+            edits[client.ok, server.ok] += 1
 
     check()
     # not vacuous: both sides accepted and refused many bodies, and each written
-    # difference was met at least once
+    # difference was met at least once; wan2.7-videoedit's bodies among them
     assert outcomes[True, True] >= 200 and outcomes[False, False] >= 200, outcomes
     assert outcomes[False, True] > 0 and outcomes[True, False] > 0, outcomes
+    assert edits[True, True] >= 30 and edits[False, False] >= 30, edits
 
 
 # -- the fuzz: bad inputs, each refused by both, naming the field --------------------------------
@@ -376,10 +451,10 @@ def test_fuzz_bad_fields_are_refused_by_both_naming_the_field(post_submit):
         error = answer.json()
         assert error["code"] == "InvalidParameter" and error["request_id"], error
         assert row.path in error["message"], (row.path, error["message"])
-        tried.append((body["input"]["function"], row.path))
+        tried.append((function_of_body(body), row.path))
 
     check()
-    every_field = {(f, r.path) for f in c.FUNCTIONS for r in params_of(f)}
+    every_field = {(f, r.path) for f in all_functions() for r in params_of(f)}
     assert len(tried) >= 1000, len(tried)
     assert len(set(tried)) >= 0.9 * len(every_field), every_field - set(tried)
 

@@ -44,3 +44,50 @@ def test_official_sdk_submits_uploads_waits_and_downloads(server, media, monkeyp
     assert (info.codec, info.fps) == ("h264", c.OUTPUT_FPS)
     assert (info.width, info.height) == (640, 360)  # the input frame's size, within 720P
     assert info.duration_s == pytest.approx(5.0, abs=0.1)
+
+
+def test_official_sdk_edits_with_wan27_as_the_guide_does(server, media, monkeypatch):
+    """The guide's call (``VideoSynthesis.call`` with ``media``), with a local source the
+    SDK uploads itself (it scans ``media[].url``), and every documented parameter."""
+    from dashscope import VideoSynthesis
+
+    monkeypatch.setattr(dashscope, "base_http_api_url", server.base_url + "/api/v1")
+    media_list = [
+        {"type": "video", "url": "file://" + str(media["source_sound"])},
+        {"type": "reference_image", "url": server.base_url + "/samples/subject.png"},
+    ]
+    result = VideoSynthesis.call(
+        api_key="sdk-key",
+        model="wan2.7-videoedit",
+        prompt="Turn the scene into a pencil sketch and dress the walker as in the picture",
+        negative_prompt="blurry",
+        media=media_list,
+        resolution="720P",
+        ratio="4:3",
+        duration=0,
+        audio_setting="origin",
+        prompt_extend=False,
+        watermark=True,
+        seed=11,
+    )
+    assert result.status_code == 200, result
+    assert result.output.task_status == "SUCCEEDED", result
+    task = server.emulator.tasks.tasks[result.output.task_id]
+    sent = task.body["input"]["media"]
+    assert [m["type"] for m in sent] == ["video", "reference_image"]
+    assert sent[0]["url"].startswith("oss://dashscope-instant/")  # uploaded by the SDK
+    assert task.body["input"]["negative_prompt"] == "blurry"
+    assert task.body["parameters"] == {
+        "resolution": "720P",
+        "ratio": "4:3",
+        "duration": 0,
+        "audio_setting": "origin",
+        "prompt_extend": False,
+        "watermark": True,
+        "seed": 11,
+    }
+    assert result.usage.SR == 720 and result.usage.duration == pytest.approx(6.0)
+    video = httpx.get(result.output.video_url).content
+    info = media_io.probe(video)
+    assert (info.width, info.height) == (1104, 832) and info.audio  # 4:3 at 720P, sound kept
+    assert info.duration_s == pytest.approx(3.0, abs=0.05)  # duration 0: the source's length

@@ -83,3 +83,21 @@ def test_samples_are_deterministic(tmp_path):
     b = samples.write_samples(tmp_path / "b")
     assert a["subject"].read_bytes() == b["subject"].read_bytes()
     assert np.array_equal(media.read_image(a["mask"]), media.read_image(b["mask"]))
+
+
+def test_a_sound_track_is_written_probed_and_read_back(tmp_path):
+    files = samples.write_samples(tmp_path)
+    info = media.probe(files["source_sound"])
+    assert info.audio and info.duration_s == pytest.approx(3.0, abs=0.05)
+    assert not media.probe(files["source"]).audio
+    sound, rate = media.read_audio(files["source_sound"])
+    expected, _ = samples.tune(3.0)
+    assert rate == samples.AUDIO_RATE and sound.shape[0] == 2
+    n = min(sound.shape[1], expected.shape[1])
+    # AAC delays the start by its priming samples: compare the best-aligned stretch
+    best = max(
+        np.corrcoef(sound[0, shift:n], expected[0, : n - shift])[0, 1] for shift in (0, 1024, 2048)
+    )
+    assert best > 0.95
+    assert media.read_audio(files["source"]) is None
+    assert media.read_audio(files["source_sound"], 1.0)[0].shape[1] == samples.AUDIO_RATE

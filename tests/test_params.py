@@ -1,5 +1,6 @@
 """The parameter table: its rows are sound, the checks derived from a row behave, and the
-request models, the emulator and the widget forms all follow it."""
+request models, the emulator and the widget forms all follow it (VACE's five functions and
+wan2.7-videoedit's instruction edit)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from wanvace_widgets import contract as c
 from wanvace_widgets import params
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.emulator.validation import ApiFailure, check_submit
+from wanvace_widgets.families import all_functions
 from wanvace_widgets.media import MediaInfo
 from wanvace_widgets.media_rules import file_problem
 from wanvace_widgets.param_checks import (
@@ -22,6 +24,8 @@ from wanvace_widgets.param_checks import (
     check_json,
     check_python,
     is_remote_url,
+    media_by_type,
+    media_value,
     url_problem,
 )
 from wanvace_widgets.params import FUNCTION_PARAMS, Param, form_params, param, params_of
@@ -34,22 +38,23 @@ REQUESTS = {
     "video_edit": wv.VideoEdit,
     "video_extension": wv.VideoExtension,
     "video_outpainting": wv.VideoOutpainting,
+    "instruction_edit": wv.InstructionEdit,
 }
-ALL_ROWS = [(f, row) for f in c.FUNCTIONS for row in params_of(f)]
+ALL_ROWS = [(f, row) for f in all_functions() for row in params_of(f)]
 KINDS = ("media", "media_list", "choice", "choice_list", "range", "integer", "boolean", "text")
 
 
 # -- the table --------------------------------------------------------------------------------
 
 
-def test_the_table_covers_the_five_functions_and_each_request_class_exactly():
-    assert tuple(FUNCTION_PARAMS) == c.FUNCTIONS
+def test_the_table_covers_every_function_and_each_request_class_exactly():
+    assert tuple(FUNCTION_PARAMS) == all_functions() == (*c.FUNCTIONS, c.INSTRUCTION_EDIT)
     for function, cls in REQUESTS.items():
         attrs = [f.name for f in dataclasses.fields(cls)]
         assert sorted(attrs) == sorted(r.attr for r in params_of(function)), function
 
 
-@pytest.mark.parametrize("function", c.FUNCTIONS)
+@pytest.mark.parametrize("function", all_functions())
 def test_attributes_and_api_fields_are_unique_within_a_function(function):
     rows = params_of(function)
     assert len({r.attr for r in rows}) == len(rows)
@@ -58,7 +63,7 @@ def test_attributes_and_api_fields_are_unique_within_a_function(function):
 
 @pytest.mark.parametrize("function, row", ALL_ROWS, ids=lambda v: getattr(v, "attr", v))
 def test_every_row_is_complete_for_its_kind(function, row):
-    assert row.kind in KINDS and row.place in ("input", "parameters")
+    assert row.kind in KINDS and row.place in ("input", "parameters", "media")
     assert row.label and row.help
     assert (row.media is not None) == (row.kind in ("media", "media_list"))
     assert bool(row.choices) == (row.kind in ("choice", "choice_list"))
@@ -66,6 +71,8 @@ def test_every_row_is_complete_for_its_kind(function, row):
         assert None not in row.bounds and row.bounds[0] < row.bounds[1]
     if row.one_as_list:
         assert row.kind == "media" and row.place == "input"
+    if row.zero_means:  # 0 lies below the bounds, and is the documented default
+        assert row.kind == "integer" and row.bounds[0] > 0 and row.default == 0
     if row.default is not None:  # a documented default passes its own row's checks
         assert check_python(row, row.default) == row.default
         assert check_json(row, row.default) == row.default
@@ -80,8 +87,11 @@ def test_a_media_api_field_means_the_same_kind_of_file_in_every_function():
 
 
 def test_media_go_in_input_and_options_in_parameters_as_every_official_example_does():
-    for _, row in ALL_ROWS:
-        expected = "input" if row.media or row.attr in ("prompt", "mask_frame_id") else "parameters"
+    for function, row in ALL_ROWS:
+        in_input = ("prompt", "mask_frame_id", "negative_prompt")
+        expected = "input" if row.media or row.attr in in_input else "parameters"
+        if row.media and function == c.INSTRUCTION_EDIT:
+            expected = "media"  # input.media: [{"type": ..., "url": ...}] (§17.3)
         assert row.place == expected, row.attr
 
 
@@ -91,6 +101,19 @@ def test_the_documented_numbers_come_from_the_contract():
     assert param("image_reference", "ref_images").length == (c.REF_IMAGES_MIN, c.REF_IMAGES_MAX)
     assert param("video_edit", "control_condition").allowed == ("posebodyface", "depth", "")
     assert param("video_repainting", "control_condition").allowed == c.REPAINT_CONTROL_CONDITIONS
+    edit27 = c.INSTRUCTION_EDIT
+    assert param(edit27, "prompt").length == (1, c.EDIT27_PROMPT_MAX_CHARS)
+    assert not param(edit27, "prompt").required  # without it: a style transfer (§17.2)
+    assert param(edit27, "ref_images").length == (0, c.EDIT27_REFERENCE_IMAGES_MAX)
+    assert param(edit27, "resolution").choices == ("720P", "1080P")
+    assert param(edit27, "resolution").default == "1080P"
+    assert (
+        param(edit27, "ratio").choices == c.EDIT27_RATIOS and param(edit27, "ratio").default is None
+    )
+    assert param(edit27, "duration").bounds == (2, 10)
+    assert param(edit27, "audio_setting").allowed == ("auto", "origin")
+    assert param(edit27, "video").path == "input.media[type=video]"
+    assert params.MEDIA_PATH_OF_API_FIELD["reference_image"] == "input.media[type=reference_image]"
 
 
 # -- a row as a check ------------------------------------------------------------------------
@@ -152,6 +175,76 @@ def test_the_server_cuts_what_the_client_refuses():
     assert server_keeps(param("video_edit", "prompt"), "x" * 900) == "x" * 800
 
 
+DURATION = param(c.INSTRUCTION_EDIT, "duration")
+
+
+@pytest.mark.parametrize("value", [0, 2, 7, 10])
+def test_a_duration_takes_zero_for_the_source_or_two_to_ten(value):
+    assert check_python(DURATION, value) == check_json(DURATION, value) == value
+
+
+@pytest.mark.parametrize("value", [1, -1, 11, 0.0, 5.0, "0", True])
+def test_a_duration_refuses_one_and_what_is_past_ten(value):
+    for check in (check_python, check_json):
+        with pytest.raises(ParamError, match=r"0 \(the source's length\) or between|whole|true or"):
+            check(DURATION, value)
+
+
+def test_an_optional_text_may_be_left_out_but_not_blank():
+    negative = param(c.INSTRUCTION_EDIT, "negative_prompt")
+    assert check_json(negative, None) is None and check_python(negative, None) is None
+    for blank in ("", "  "):
+        with pytest.raises(ParamError, match="is blank"):
+            check_json(negative, blank)
+    with pytest.raises(ParamError, match="keeps only the first 500"):
+        check_python(negative, "x" * 501)
+    assert check_json(negative, "x" * 501) == "x" * 501  # the server cuts it (§17.2)
+    from wanvace_widgets.param_checks import server_keeps
+
+    assert server_keeps(negative, "x" * 501) == "x" * 500
+
+
+def test_the_media_list_is_grouped_by_type_in_order():
+    value = [
+        {"type": "reference_image", "url": "https://e.com/1.png"},
+        {"type": "video", "url": "https://e.com/v.mp4", "extra": 1},  # other keys ignored
+        {"type": "reference_image", "url": "https://e.com/2.png"},
+    ]
+    grouped = media_by_type(c.INSTRUCTION_EDIT, value)
+    assert grouped == {
+        "reference_image": ["https://e.com/1.png", "https://e.com/2.png"],
+        "video": ["https://e.com/v.mp4"],
+    }
+    assert media_value(param(c.INSTRUCTION_EDIT, "video"), grouped) == "https://e.com/v.mp4"
+    assert (
+        media_value(param(c.INSTRUCTION_EDIT, "ref_images"), grouped) == grouped["reference_image"]
+    )
+    assert media_by_type(c.INSTRUCTION_EDIT, None) == {}
+    assert media_by_type("video_edit", value) == {}  # VACE has no input.media
+
+
+@pytest.mark.parametrize(
+    "value, rule",
+    [
+        ({"type": "video"}, "JSON list"),
+        ("https://e.com/v.mp4", "JSON list"),
+        (["https://e.com/v.mp4"], "entry 1 must be a JSON object"),
+        ([{"type": "first_frame", "url": "u"}], "entry 1 has type 'first_frame'"),
+        ([{"url": "u"}], "entry 1 has type None"),
+        ([{"type": "video", "url": "u"}, {"type": "video"}], "entry 2 \\(video\\) has no url"),
+    ],
+)
+def test_a_malformed_media_list_is_refused_naming_its_entry(value, rule):
+    with pytest.raises(ParamError, match=rule):
+        media_by_type(c.INSTRUCTION_EDIT, value)
+
+
+def test_a_second_source_video_is_refused():
+    grouped = {"video": ["https://e.com/a.mp4", "https://e.com/b.mp4"]}
+    with pytest.raises(ParamError, match="takes one video, got 2"):
+        media_value(param(c.INSTRUCTION_EDIT, "video"), grouped)
+
+
 @pytest.mark.parametrize(
     "url, problem",
     [
@@ -195,6 +288,10 @@ def _info(kind="image", fmt="png", w=640, h=480, fps=None, size=1000) -> MediaIn
     return MediaInfo(kind, fmt, "x", w, h, fps, 1.0 if fps else None, None, size)
 
 
+def _video27(w=640, h=360, fps=30, seconds=3.0, size=1000) -> MediaInfo:
+    return MediaInfo("video", "mp4", "h264", w, h, fps, seconds, None, size)
+
+
 @pytest.mark.parametrize(
     "media, info, code",
     [
@@ -207,6 +304,23 @@ def _info(kind="image", fmt="png", w=640, h=480, fps=None, size=1000) -> MediaIn
         ("clip", _info("video", "mov", fps=30), "InvalidFile.Format"),
         ("mask_video", _info("video", "mp4", fps=30, size=51 << 20), "InvalidFile.Size"),
         ("video", _info("video", "mp4", fps=16), None),
+        # wan2.7-videoedit (§17.3): MP4/MOV, 2–10 s, 240–4096 px, at most 8:1, ≤ 100 MB
+        ("edit_video", _video27(), None),
+        ("edit_video", _video27(fps=8), None),  # no frame rate limit is documented
+        ("edit_video", _video27(seconds=1.9), "InvalidFile.Duration"),
+        ("edit_video", _video27(seconds=10.2), "InvalidFile.Duration"),
+        ("edit_video", _video27(seconds=10.04), None),  # containers round
+        ("edit_video", _video27(w=239), "InvalidFile.Resolution"),
+        ("edit_video", _video27(w=4097, h=1080), "InvalidFile.Resolution"),
+        ("edit_video", _video27(w=2400, h=290), "InvalidFile.Resolution"),  # past 8:1
+        ("edit_video", _video27(w=2320, h=290), None),  # 8:1 exactly
+        ("edit_video", _video27(size=101 << 20), "InvalidFile.Size"),
+        ("edit_video", _info(fmt="png"), "InvalidFile.Format"),
+        ("edit_reference", _info(w=240, h=240), None),
+        ("edit_reference", _info(w=239, h=400), "InvalidFile.Resolution"),
+        ("edit_reference", _info(w=2000, h=200 + 40), "InvalidFile.Resolution"),  # past 8:1
+        ("edit_reference", _info(fmt="tiff"), "InvalidFile.Format"),
+        ("edit_reference", _info(size=21 << 20), "InvalidFile.Size"),
     ],
 )
 def test_one_file_rules_are_shared_by_client_and_emulator(media, info, code):
@@ -311,9 +425,24 @@ def test_a_choice_whose_default_is_empty_offers_it_as_default():
     assert mask_type.control.label == "tracking (default)" and mask_type.read() is None
 
 
-def test_a_control_for_text_is_not_offered():
-    with pytest.raises(ValueError, match="no form control for a text row"):
-        FieldControl(param("video_edit", "prompt"))
+def test_a_text_row_is_a_text_area_that_reads_none_when_blank():
+    control = FieldControl(param(c.INSTRUCTION_EDIT, "negative_prompt"))
+    assert isinstance(control.control, W.Textarea) and control.read() is None
+    control.write("  ")
+    assert control.read() is None  # blank text leaves the field out
+    control.write("blurry")
+    assert control.read() == "blurry"
+
+
+def test_a_duration_whose_zero_means_the_source_takes_zero_and_two_to_ten():
+    control = FieldControl(param(c.INSTRUCTION_EDIT, "duration"))
+    assert isinstance(control.control, W.BoundedIntText)
+    assert (control.control.min, control.control.max) == (0, 10) and control.read() is None
+    control.write(4)
+    assert control.read() == 4
+    ratio = FieldControl(param(c.INSTRUCTION_EDIT, "ratio"))
+    assert ratio.control.options[0] == ("(default: the source's)", "(default)")
+    assert ratio.read() is None
 
 
 async def test_a_mask_frame_past_the_video_blocks_generate_next_to_the_field(client, media):
@@ -352,3 +481,28 @@ async def test_a_form_request_is_accepted_by_the_emulator(client, media):
         "expand_ratio": 0.3
     }
     assert math.isclose(widget._controls["expand_ratio"].read(), 0.3)
+
+
+def test_every_instruction_edit_row_but_the_image_list_has_a_form_control():
+    """What a form for wan2.7-videoedit builds from its rows (the list of reference
+    images is laid out as slots, as image_reference's is)."""
+    rows = form_params(c.INSTRUCTION_EDIT)
+    assert [r.attr for r in rows] == [
+        "video",
+        "ref_images",
+        "negative_prompt",
+        "resolution",
+        "ratio",
+        "duration",
+        "audio_setting",
+    ]
+    controls = {r.attr: FieldControl(r) for r in rows if r.kind != "media_list"}
+    assert "MP4/MOV video" in controls["video"].control._text.placeholder
+    assert controls["video"].control._upload.accept == ".mp4,.mov"
+    assert controls["resolution"].control.options == (
+        ("720P", "720P"),
+        ("1080P (default)", "1080P"),
+    )
+    assert all(control.read() is None for control in controls.values())  # API defaults
+    slot = FieldControl(dataclasses.replace(param(c.INSTRUCTION_EDIT, "ref_images"), kind="media"))
+    assert slot.control._upload.accept == ".jpg,.jpeg,.png,.bmp,.webp"

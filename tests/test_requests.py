@@ -415,7 +415,23 @@ def video_extensions(draw):
     )
 
 
+instruction_edits = st.builds(
+    wv.InstructionEdit,
+    prompt=st.none() | st.text(min_size=1, max_size=5000).filter(str.strip),
+    negative_prompt=st.none() | st.text(min_size=1, max_size=500).filter(str.strip),
+    video=videos,
+    ref_images=st.none() | st.lists(urls, max_size=4).map(tuple),
+    resolution=st.none() | st.sampled_from(["720P", "1080P"]),
+    ratio=st.none() | st.sampled_from(["16:9", "9:16", "1:1", "4:3", "3:4"]),
+    duration=st.none() | st.just(0) | st.integers(2, 10),
+    audio_setting=st.none() | st.sampled_from(["auto", "origin"]),
+    seed=common["seed"],
+    prompt_extend=common["prompt_extend"],
+    watermark=common["watermark"],
+)
+
 valid_requests = st.one_of(
+    instruction_edits,
     image_references(),
     st.builds(
         wv.VideoRepainting,
@@ -442,6 +458,8 @@ valid_requests = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(valid_requests, st.sampled_from(["wan2.1-vace-plus", "wanx2.1-vace-plus"]))
 def test_every_valid_request_yields_a_payload_the_reference_accepts(request, model):
+    if request.function == "instruction_edit":
+        model = "wan2.7-videoedit"  # one name in both regions
     body = request.to_payload(model)
     jsonschema.validate(body, SCHEMAS[request.function])
     assert cross_field_problems(body) == []
@@ -489,6 +507,22 @@ INVALID_OVERRIDES = {
         ("control_condition", "posebody"),
         ("duration", 3),
         ("first_frame", "frame.mp4"),
+    ],
+    "instruction_edit": [
+        ("seed", -5),
+        ("watermark", 1),
+        ("prompt", "x" * 5001),
+        ("prompt", " "),
+        ("negative_prompt", "n" * 501),
+        ("video", None),
+        ("video", "clip.avi"),
+        ("ref_images", (IMG,) * 5),
+        ("ref_images", ("https://例子.com/a.png",)),
+        ("resolution", "480P"),
+        ("ratio", "2:1"),
+        ("duration", 1),
+        ("duration", 11),
+        ("audio_setting", "mute"),
     ],
     "video_outpainting": _ALWAYS_INVALID
     + [
@@ -759,3 +793,154 @@ def test_a_small_mask_of_a_small_video_passes_the_local_check(tmp_path):
         check_local_media(
             wv.VideoRepainting(prompt="p", video=video, ref_image=mask, control_condition="depth")
         )
+
+
+# -- wan2.7-videoedit: InstructionEdit (contract §17) ------------------------------------------
+
+EDIT27_GUIDE = {
+    "model": "wan2.7-videoedit",
+    "input": {
+        "prompt": "Convert the entire scene to a claymation style",
+        "media": [{"type": "video", "url": VID}],
+    },
+    "parameters": {"resolution": "720P", "prompt_extend": True, "watermark": True},
+}
+
+
+def test_the_guide_s_body_round_trips_exactly():
+    request = wv.InstructionEdit(
+        prompt="Convert the entire scene to a claymation style",
+        video=VID,
+        resolution="720P",
+        prompt_extend=True,
+        watermark=True,
+    )
+    assert request.to_payload("wan2.7-videoedit") == EDIT27_GUIDE
+    assert wv.VaceRequest.from_payload(EDIT27_GUIDE) == request
+    assert request.family.key == "videoedit27" and request.function == "instruction_edit"
+
+
+def test_every_field_goes_where_the_reference_puts_it():
+    request = wv.InstructionEdit(
+        prompt="dress her in the coat of image 1",
+        negative_prompt="blurry",
+        video=VID,
+        ref_images=[IMG, IMG2],
+        resolution="1080P",
+        ratio="9:16",
+        duration=0,
+        audio_setting="origin",
+        seed=3,
+    )
+    body = request.to_payload("wan2.7-videoedit")
+    assert body["input"] == {
+        "prompt": "dress her in the coat of image 1",
+        "negative_prompt": "blurry",
+        "media": [
+            {"type": "video", "url": VID},
+            {"type": "reference_image", "url": IMG},
+            {"type": "reference_image", "url": IMG2},
+        ],
+    }
+    assert body["parameters"] == {
+        "resolution": "1080P",
+        "ratio": "9:16",
+        "duration": 0,
+        "audio_setting": "origin",
+        "seed": 3,
+    }
+
+
+def test_an_instruction_edit_needs_only_its_video():
+    assert wv.InstructionEdit(video=VID).to_payload("m") == {
+        "model": "m",
+        "input": {"media": [{"type": "video", "url": VID}]},
+    }
+    with pytest.raises(wv.ValidationError, match="is required") as info:
+        wv.InstructionEdit(prompt="p")
+    assert (info.value.field, info.value.api_field) == ("video", "video")
+
+
+@pytest.mark.parametrize(
+    "fields, field, rule",
+    [
+        ({"prompt": "x" * 5001}, "prompt", "keeps only the first 5000"),
+        ({"prompt": ""}, "prompt", "is blank"),
+        ({"negative_prompt": "x" * 501}, "negative_prompt", "first 500"),
+        ({"ref_images": [IMG] * 5}, "ref_images", "takes at most 4 images, got 5"),
+        ({"ref_images": [IMG, "ftp://e.com/a.png"]}, "ref_images", "entry 2"),
+        ({"ref_images": ["r.gif"]}, "ref_images", "jpg/jpeg/png/bmp/webp"),
+        ({"video": [VID]}, "video", "takes one file, not a list"),
+        ({"video": "clip.mkv"}, "video", "mp4/mov"),
+        ({"resolution": "4K"}, "resolution", "'720P' or '1080P'"),
+        ({"ratio": "adaptive"}, "ratio", "must be one of '16:9'"),
+        ({"duration": 1}, "duration", "0 (the source's length) or between 2 and 10"),
+        ({"duration": 12}, "duration", "between 2 and 10"),
+        ({"duration": 2.5}, "duration", "whole number"),
+        ({"audio_setting": "mute"}, "audio_setting", "'auto' or 'origin'"),
+        ({"seed": 2**31}, "seed", "between 0 and 2147483647"),
+    ],
+)
+def test_every_documented_rule_of_an_instruction_edit(fields, field, rule):
+    with pytest.raises(wv.ValidationError, match=re.escape(rule)) as info:
+        wv.InstructionEdit(**{"video": VID, **fields})
+    assert info.value.field == field
+
+
+def test_local_sources_and_a_single_reference_are_taken(tmp_path):
+    request = wv.InstructionEdit(video=tmp_path / "clip.MOV", ref_images=IMG, duration=10)
+    assert request.ref_images == (IMG,) and request.video == tmp_path / "clip.MOV"
+    assert request.summary() == {
+        "function": "instruction_edit",
+        "video": str(tmp_path / "clip.MOV"),
+        "ref_images": [IMG],
+        "duration": 10,
+    }
+    assert [(m.field, m.api_field, m.index, m.kind) for m in request.media_inputs()] == [
+        ("video", "video", None, "edit_video"),
+        ("ref_images", "reference_image", 0, "edit_reference"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "fields, source, billed",
+    [
+        ({}, None, ("1080P", 20.0)),  # a remote source of unknown length: the longest
+        ({}, 3.0, ("1080P", 6.0)),
+        ({"duration": 2, "resolution": "720P"}, 3.0, ("720P", 4.0)),
+        ({"duration": 4}, None, ("1080P", 8.0)),
+        ({}, 12.0, ("1080P", 20.0)),
+    ],
+)
+def test_the_most_a_job_may_bill_is_the_source_used_and_as_much_output(fields, source, billed):
+    assert wv.InstructionEdit(video=VID, **fields).max_billed(source) == billed
+    assert wv.VideoEdit(prompt="p", video=VID, mask_image=IMG).max_billed(3.0) == ("720P", 5.0)
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({**EDIT27_GUIDE, "input": {"media": "v.mp4"}}, "media"),
+        ({**EDIT27_GUIDE, "input": {"media": [{"type": "clip", "url": VID}]}}, "media"),
+        (
+            {**EDIT27_GUIDE, "input": {"media": [{"type": "video", "url": VID}] * 2}},
+            "video",
+        ),
+        ({**EDIT27_GUIDE, "input": {"media": [{"url": VID}]}}, "media"),
+        ({**EDIT27_GUIDE, "input": {"prompt": "p"}}, "video"),
+    ],
+)
+def test_from_payload_reads_the_media_list_as_the_server_does(body, field):
+    with pytest.raises(wv.ValidationError) as info:
+        wv.VaceRequest.from_payload(body)
+    assert info.value.field == field
+
+
+def test_a_body_is_read_by_its_model_s_family():
+    body = {**EDIT27_GUIDE, "input": {**EDIT27_GUIDE["input"], "function": "video_edit"}}
+    assert isinstance(wv.VaceRequest.from_payload(body), wv.InstructionEdit)  # not read
+    vace = {"input": {"function": "video_outpainting", "prompt": "p", "video_url": VID}}
+    assert isinstance(wv.VaceRequest.from_payload(vace), wv.VideoOutpainting)
+    assert isinstance(
+        wv.VaceRequest.from_payload({**vace, "model": "wanx2.1-vace-plus"}), wv.VideoOutpainting
+    )

@@ -1,4 +1,4 @@
-"""The request schema of docs/api-contract.md §2–§9, written out as JSON Schema.
+"""The request schema of docs/api-contract.md §2–§9 and §17, written out as JSON Schema.
 
 Kept apart from the package on purpose: the request models are checked against this
 independent reading of the reference, not against themselves.
@@ -109,11 +109,65 @@ SCHEMAS = {
 }
 
 
+def _media(kind: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["type", "url"],
+        "additionalProperties": False,
+        "properties": {"type": {"const": kind}, "url": URL},
+    }
+
+
+#: §17: wan2.7-videoedit, which names no function: its model says what it is
+SCHEMAS["instruction_edit"] = {
+    "type": "object",
+    "required": ["model", "input"],
+    "additionalProperties": False,
+    "properties": {
+        "model": {"const": "wan2.7-videoedit"},
+        "input": {
+            "type": "object",
+            "required": ["media"],
+            "additionalProperties": False,
+            "properties": {
+                "prompt": {"type": "string", "minLength": 1, "maxLength": 5000},
+                "negative_prompt": {"type": "string", "minLength": 1, "maxLength": 500},
+                "media": {
+                    "type": "array",
+                    "items": {"anyOf": [_media("video"), _media("reference_image")]},
+                    "minItems": 1,
+                    "maxItems": 5,
+                },
+            },
+        },
+        "parameters": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                **COMMON_PARAMS,
+                "resolution": {"enum": ["720P", "1080P"]},
+                "ratio": {"enum": ["16:9", "9:16", "1:1", "4:3", "3:4"]},
+                "duration": {
+                    "anyOf": [{"const": 0}, {"type": "integer", "minimum": 2, "maximum": 10}]
+                },
+                "audio_setting": {"enum": ["auto", "origin"]},
+            },
+        },
+    },
+}
+
+
 def cross_field_problems(body: dict) -> list[str]:
     """Rules JSON Schema cannot say simply; an empty list means the body is acceptable."""
     inp, params = body["input"], body.get("parameters", {})
     problems = []
-    function = inp["function"]
+    function = inp.get("function")
+    if body["model"] == "wan2.7-videoedit":
+        kinds = [entry["type"] for entry in inp["media"]]
+        if kinds.count("video") != 1:
+            problems.append("exactly one video")
+        if kinds.count("reference_image") > 4:
+            problems.append("at most 4 reference images")
     if function == "image_reference":
         refs = inp["ref_images_url"]
         tags = params.get("obj_or_bg")

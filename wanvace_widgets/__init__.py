@@ -1,4 +1,5 @@
-"""Jupyter widgets for Alibaba Cloud's Wan2.1 VACE video editing (``wan2.1-vace-plus``).
+"""Jupyter widgets for Alibaba Cloud's Wan video editing: Wan2.1 VACE (``wan2.1-vace-plus``)
+and Wan 2.7 video edit (``wan2.7-videoedit``).
 
 Every public name loads on first use (PEP 562), so ``import wanvace_widgets.emulator`` or
 ``wanvace_widgets.requests`` pulls in neither ipywidgets nor the client: the layers stay
@@ -37,8 +38,8 @@ _MODULES = {
     ".polling": ("PollPolicy", "QuotaPolicy", "RetryPolicy"),
     ".regions": ("Endpoint", "resolve_endpoint"),
     ".requests": (
-        "ImageReference", "MediaInput", "VaceRequest", "VideoEdit", "VideoExtension",
-        "VideoOutpainting", "VideoRepainting",
+        "ImageReference", "InstructionEdit", "MediaInput", "VaceRequest", "VideoEdit",
+        "VideoExtension", "VideoOutpainting", "VideoRepainting",
     ),
     ".tasks": ("Task", "TaskSnapshot"),
     ".widgets": (
@@ -113,6 +114,7 @@ if TYPE_CHECKING:
     from .regions import Endpoint, resolve_endpoint
     from .requests import (
         ImageReference,
+        InstructionEdit,
         MediaInput,
         VaceRequest,
         VideoEdit,

@@ -155,15 +155,27 @@ def _prompt(value: Any) -> str | None:
     return value[:_MAX_PROMPT] if isinstance(value, str) else None
 
 
+#: the billed figures a task's ``usage`` may hold: VACE's output seconds; wan2.7-videoedit's
+#: seconds billed (input + output) and their parts, and its tier (``SR``: 720 or 1080)
+_USAGE_NUMBERS = (
+    "video_duration",
+    "video_count",
+    "duration",
+    "input_video_duration",
+    "output_video_duration",
+    "SR",
+)
+
+
 def _usage(value: Any) -> dict[str, Any]:
-    """The billed figures, when they are numbers (``video_duration`` in seconds)."""
+    """The billed figures, when they are numbers (durations in seconds)."""
     if not isinstance(value, dict):
         return {}
     usage: dict[str, Any] = {}
-    for name in ("video_duration", "video_count"):
+    for name in _USAGE_NUMBERS:
         number = value.get(name)
         if _is_count(number):
-            usage[name] = min(number, 3600)
+            usage[name] = min(number, 3600) if name != "SR" else number
     ratio = server_text(value.get("video_ratio"), 40)
     if ratio:
         usage["video_ratio"] = ratio

@@ -30,7 +30,7 @@ def _emulator(args: argparse.Namespace) -> int:
     config = EmulatorConfig.profile(args.profile, region=args.region, api_keys=keys)
     config.public_base_url = f"http://{args.host}:{args.port}"
     print(
-        f"wanvace emulator ({args.region}, {config.model}, {args.profile} tasks) on "
+        f"wanvace emulator ({args.region}, {', '.join(config.models)}, {args.profile} tasks) on "
         f"{config.public_base_url}\n"
         f'  VaceClient(base_url="{config.public_base_url}", api_key="any-key")',
         flush=True,

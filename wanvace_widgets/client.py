@@ -1,6 +1,8 @@
-"""VaceClient: the public face of submitting VACE jobs and following them.
+"""VaceClient: the public face of submitting jobs and following them.
 
-One client serves every widget of a kernel. ``enqueue`` returns a :class:`Task` at once;
+One client serves every widget of a kernel, and every model family: each request says its
+family (VACE or wan2.7-videoedit), and goes to that family's model, within that model's
+quota, at that model's price (``families.py``). ``enqueue`` returns a :class:`Task` at once;
 the scheduler (``scheduler.py``) does the rest in the background on the running loop, and
 ``api.py`` does the HTTP. What it guarantees (``docs/lifecycle.md``):
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +29,11 @@ from .answers import is_task_id
 from .api import DashScopeAPI
 from .blocking import run_blocking
 from .clock import Clock, SystemClock
-from .config import Deadlines, default_home, find_api_key
+from .config import Deadlines, default_home, find_api_key, workspace_id_from_environment
 from .downloads import DEFAULT_MAX_DOWNLOAD_BYTES
 from .durations import Durations
 from .errors import ConfigurationError
+from .families import VACE, ModelFamily, family_of, family_of_model
 from .job_entry import JobEntry
 from .journal import Journal
 from .owners import this_process
@@ -39,33 +42,43 @@ from .polling import PollPolicy, QueryPacer, QuotaPolicy, RetryPolicy
 from .quota import QuotaChoice, QuotaStore, check_user_name, choose_quota_store, quota_user
 from .quota import daily_budget_usd as daily_budget_usd_from_environment
 from .regions import resolve_endpoint
-from .requests import VaceRequest
+from .requests import REQUEST_CLASSES, VaceRequest
 from .scheduler import Scheduler
 from .tasks import Task, TaskSnapshot
 from .uploads import prepare_media
 
-__all__ = ["VaceClient", "find_api_key"]
+__all__ = ["Prices", "VaceClient", "find_api_key"]
 
 _REGION_NAMES = {"intl": "Singapore", "cn": "Beijing"}
+#: a price override: USD per billed second for every model, or by model name (one price,
+#: or one per output tier such as ``{"720P": 0.1, "1080P": 0.15}``)
+Prices = float | Mapping[str, float | Mapping[str, float]]
 
 
 class VaceClient:
     """The shared asyncio client. See the module docstring for what it guarantees.
 
+    Where: ``region`` (``intl`` Singapore, ``cn`` Beijing), or ``workspace_id`` for the
+    region's workspace-specific host (default: ``DASHSCOPE_WORKSPACE_ID`` for Singapore, as
+    the official SDK reads it), or ``base_url`` (a gateway, the emulator). ``model`` renames
+    one family's model (see :func:`~wanvace_widgets.resolve_endpoint`).
+
     ``poll`` says when to query a task's status: by default a :class:`PollPlan`, which learns
     how long each kind of job takes (from the journal and this session) and polls densely
     only around its usual end; a :class:`PollPolicy` polls on a fixed schedule instead.
-    The account's quota (``quota``: 2 live tasks, 2 submits a second) is shared with every
-    kernel using the same ``quota_store``: a store, or its URL (``"memory:"`` this kernel,
+    The account's quota (``quota``: by default each model's documented limits, 2 live tasks
+    and 2 submits a second) is shared with every kernel using the same ``quota_store``: a
+    store (then it serves every model), or its URL (``"memory:"`` this kernel,
     ``"sqlite:///path"`` this machine, ``"redis://…"`` a team); by default
     ``WANVACE_QUOTA_URL``, else every kernel of this user on this machine (``docs/team.md``).
     ``user`` is the fair-share name (default: ``WANVACE_USER``, JupyterHub's user, the
-    login). ``price_per_second`` (USD) defaults to the model's list price;
-    ``daily_budget_usd`` (default: ``WANVACE_DAILY_BUDGET_USD``) refuses a submit that would
-    take the user past it. ``backend_label`` names the service in the widgets' status line;
-    a label with "emulator" in it also says that tasks take seconds, not the service's
-    5–10 minutes, so the default plan polls from the start. ``max_download_bytes`` caps a
-    result video (default 1 GiB): a larger answer is cut off, and nothing is kept.
+    login). ``price_per_second`` (USD, see :data:`Prices`) overrides the list prices of
+    ``families.py``; ``daily_budget_usd`` (default: ``WANVACE_DAILY_BUDGET_USD``) refuses a
+    submit that would take the user past it, over every model. ``backend_label`` names the
+    service in the widgets' status line; a label with "emulator" in it also says that tasks
+    take seconds, not the service's minutes, so the default plan polls from the start.
+    ``max_download_bytes`` caps a result video (default 1 GiB): a larger answer is cut off,
+    and nothing is kept.
 
     Every setting, given or read from the environment, is checked here: a bad one raises
     ConfigurationError naming what to fix (a password in a quota URL never shown), before
@@ -79,6 +92,7 @@ class VaceClient:
         region: str | None = "intl",
         base_url: str | None = None,
         model: str | None = None,
+        workspace_id: str | None = None,
         poll: PollPlan | PollPolicy | None = None,
         retry: RetryPolicy | None = None,
         quota: QuotaPolicy | None = None,
@@ -89,12 +103,14 @@ class VaceClient:
         transport: Any = None,
         clock: Clock | None = None,
         backend_label: str | None = None,
-        price_per_second: float | None = None,
+        price_per_second: Prices | None = None,
         user: str | None = None,
         daily_budget_usd: float | None = None,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     ):
-        self.endpoint = resolve_endpoint(region, base_url, model)
+        if workspace_id is None and base_url is None:
+            workspace_id = workspace_id_from_environment(region)
+        self.endpoint = resolve_endpoint(region, base_url, model, workspace_id)
         user_name = check_user_name(user) if user else quota_user()
         if daily_budget_usd is None:
             daily_budget_usd = daily_budget_usd_from_environment()
@@ -126,11 +142,13 @@ class VaceClient:
             retry=retry or RetryPolicy(),
             transport=transport,
         )
-        if price_per_second is None:
-            price_per_second = c.PRICE_PER_SECOND_USD.get(self.endpoint.model)
+        self._prices = price_per_second
         self._scheduler = Scheduler(
             self._api,
             quota=self._make_quota_store,
+            ledger_model=self.endpoint.model,
+            model_of=self.model_for,
+            price_of=self.price_per_second,
             pacer=QueryPacer(self.quota.queries_per_second, self.clock),
             poll=poll if isinstance(poll, PollPolicy) else None,
             plan=poll if isinstance(poll, PollPlan) else self._default_plan(),
@@ -144,7 +162,6 @@ class VaceClient:
             journal=self.journal,
             user=lambda: user_name,
             daily_budget_usd=daily_budget_usd,
-            price_per_second=price_per_second,
             max_download_bytes=max_download_bytes,
         )
         # last: no error above can reach a password of the quota URL through this client
@@ -158,8 +175,45 @@ class VaceClient:
     # -- description ----------------------------------------------------------------------
 
     region = property(lambda self: self.endpoint.region)
+    #: VACE's model name here (``model_for`` gives any family's)
     model = property(lambda self: self.endpoint.model)
     host = property(lambda self: self.endpoint.host)
+
+    def model_for(self, what: VaceRequest | type[VaceRequest] | str) -> str:
+        """The model a request, a request class or a function is sent to here (VACE's for
+        a function no family has, e.g. a task attached without its journal entry)."""
+        return self.endpoint.model_for(_family(what).key)
+
+    def price_per_second(self, model: str, tier: str | None = None) -> float | None:
+        """USD per billed second of ``model`` at output ``tier`` (default: the model's), as
+        this client counts it: the ``price_per_second`` it was given, else the list price
+        of its region (None when unknown)."""
+        family = family_of_model(model) or VACE
+        prices = self._prices
+        if isinstance(prices, (int, float)):
+            return float(prices)
+        chosen = prices.get(model) if isinstance(prices, Mapping) else None
+        if isinstance(chosen, Mapping):
+            chosen = chosen.get(tier or family.default_tier)
+        if isinstance(chosen, (int, float)):
+            return float(chosen)
+        return family.price_per_second(self.region, tier)
+
+    def max_cost_usd(
+        self, what: VaceRequest | type[VaceRequest] | str, source_seconds: float | None = None
+    ) -> float | None:
+        """The most a job may cost (USD), as its submit records it against the daily
+        budget: for a request, from its fields (and the source's length when known); for a
+        function or request class, its worst case (wan2.7-videoedit: 10 s in, 10 s out at
+        1080P). None when the price is unknown."""
+        request = what if isinstance(what, VaceRequest) else None
+        model = self.model_for(what)
+        if request is not None:
+            tier, seconds = request.max_billed(source_seconds)
+        else:
+            tier, seconds = _worst_billing(_family(what))
+        price = self.price_per_second(model, tier)
+        return None if price is None else round(price * seconds, 4)
 
     @property
     def tasks(self) -> list[Task]:
@@ -196,16 +250,18 @@ class VaceClient:
     def __repr__(self) -> str:
         return f"VaceClient(region={self.region!r}, host={self.host!r}, model={self.model!r})"
 
-    def _make_quota_store(self) -> QuotaStore:
+    def _make_quota_store(self, model: str) -> QuotaStore:
+        """The quota of ``model`` under this key's account (a store object serves all)."""
         if self._quota_store is not None:
             return self._quota_store
         assert self._quota_choice is not None  # made with the client
+        max_concurrent, submits_per_second = self.quota.limits(model)
         return self._quota_choice.store(
-            model=self.model,
+            model=model,
             api_key=self._key(),
             clock=self.clock,
-            max_concurrent=self.quota.max_concurrent,
-            submits_per_second=self.quota.submits_per_second,
+            max_concurrent=max_concurrent,
+            submits_per_second=submits_per_second,
         )
 
     def _default_plan(self) -> PollPlan:
@@ -233,6 +289,7 @@ class VaceClient:
         state = TaskSnapshot(
             job_id=uuid.uuid4().hex,
             function=request.function,
+            model=self.model_for(request),
             status=s.QUEUED,
             created_at=self.clock.now(),
             request=request.summary(),
@@ -271,13 +328,14 @@ class VaceClient:
         """The exact JSON body a submit of ``request`` would send: local files are checked
         and uploaded (free; the ``oss://`` URLs last 48 h), nothing is submitted or billed."""
         self._key()
+        model = self.model_for(request)
         uploaded, _ = await prepare_media(
             self._api.http(),
-            self.model,
+            model,
             lambda path, params: self._api.call("GET", path, params=params),
             request,
         )
-        return uploaded.to_payload(self.model)
+        return uploaded.to_payload(model)
 
     # -- following tasks from elsewhere -----------------------------------------------------
 
@@ -376,3 +434,16 @@ def _require_loop(what: str) -> None:
             f"{what} needs a running event loop (a notebook cell, or async code); "
             "in a plain script use client.run(request)"
         ) from None
+
+
+def _family(what: VaceRequest | type[VaceRequest] | str) -> ModelFamily:
+    """The family of a request, a request class or a function (VACE for an unknown one)."""
+    if isinstance(what, str):
+        return family_of(what) if what in REQUEST_CLASSES else VACE
+    return what.family
+
+
+def _worst_billing(family: ModelFamily) -> tuple[str, float]:
+    """The dearest tier and the most seconds a job of ``family`` may be billed."""
+    tiers = family.prices_usd["intl"]
+    return max(tiers, key=tiers.__getitem__), family.max_billed_seconds

@@ -20,9 +20,11 @@ __all__ = [
     "ENV_HOME",
     "ENV_REGION",
     "ENV_RESULTS",
+    "ENV_WORKSPACE_ID",
     "Deadlines",
     "default_home",
     "find_api_key",
+    "workspace_id_from_environment",
 ]
 
 ENV_API_KEY = "DASHSCOPE_API_KEY"
@@ -31,6 +33,8 @@ ENV_HOME = "WANVACE_HOME"
 ENV_BASE_URL = "WANVACE_BASE_URL"
 ENV_REGION = "WANVACE_REGION"
 ENV_RESULTS = "WANVACE_RESULTS"
+#: the official SDK's variable for a Singapore workspace's id (docs/api-contract.md §17.9)
+ENV_WORKSPACE_ID = "DASHSCOPE_WORKSPACE_ID"
 
 
 @dataclass(frozen=True)
@@ -83,3 +87,15 @@ def find_api_key(explicit: str | None = None) -> str | None:
         if text:
             return text
     return None
+
+
+def workspace_id_from_environment(region: str | None) -> str | None:
+    """``DASHSCOPE_WORKSPACE_ID`` for a client of the Singapore region, else None.
+
+    As the official SDK reads it: for Singapore only, whose old host is being retired; a
+    Beijing client keeps its old host unless ``workspace_id=`` is given (a workspace
+    belongs to one region, and a Singapore id would not open Beijing's host).
+    """
+    if (region or "intl").lower() not in ("intl", "singapore", "ap-southeast-1"):
+        return None
+    return os.environ.get(ENV_WORKSPACE_ID, "").strip() or None

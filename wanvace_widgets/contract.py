@@ -1,4 +1,5 @@
-"""The documented contract of the Wan2.1 VACE API, as data.
+"""The documented contract of the two video editing models, as data: Wan2.1 VACE
+(``wan2.1-vace-plus``, §1–§16) and Wan 2.7 video editing (``wan2.7-videoedit``, §17).
 
 Every number, enum and limit that the request models, the client, the emulator and the
 widgets rely on lives here once, with the section of ``docs/api-contract.md`` that gives
@@ -122,8 +123,57 @@ OSS_RESOLVE_HEADER: Final = "X-DashScope-OssResourceResolve"
 ASYNC_HEADER: Final = "X-DashScope-Async"
 UPLOAD_URL_TTL_S: Final = 48 * 3600
 
-#: §13.3: price per second of output video, in USD, by model.
-PRICE_PER_SECOND_USD: Final = {"wan2.1-vace-plus": 0.10, "wanx2.1-vace-plus": 0.100347}
+#: §13.1, §17.9: the workspace-specific host of a region (the old hosts stay the default);
+#: a workspace id is one DNS label, as the official SDK checks it, so it can never name
+#: another host.
+WORKSPACE_HOST: Final = "https://{workspace_id}.{region}.maas.aliyuncs.com"
+WORKSPACE_REGIONS: Final = {"intl": "ap-southeast-1", "cn": "cn-beijing"}
+WORKSPACE_ID_PATTERN: Final = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
+
+# -- §17: wan2.7-videoedit ---------------------------------------------------------------
+
+#: §17: our name for the job kind of wan2.7-videoedit (the API has no ``input.function``
+#: for it): what the journal, the history and the poll plan call such a job.
+INSTRUCTION_EDIT: Final = "instruction_edit"
+EDIT27_MODEL: Final = "wan2.7-videoedit"
+#: §17.2: the instruction; the server cuts a longer one silently (the client refuses it).
+EDIT27_PROMPT_MAX_CHARS: Final = 5000
+EDIT27_NEGATIVE_PROMPT_MAX_CHARS: Final = 500
+#: §17.3: the two entry types of ``input.media``.
+EDIT27_VIDEO_TYPE: Final = "video"
+EDIT27_REFERENCE_TYPE: Final = "reference_image"
+EDIT27_REFERENCE_IMAGES_MAX: Final = 4
+#: §17.3: the source video: MP4 or MOV, 2–10 s, each side 240–4096 px, sides at most 8:1,
+#: at most 100 MB. Durations are compared with ``EDIT27_SECONDS_TOLERANCE`` of slack, for
+#: containers that round (decided).
+EDIT27_VIDEO_EXTENSIONS: Final = (".mp4", ".mov")
+EDIT27_VIDEO_SECONDS: Final = (2.0, 10.0)
+EDIT27_VIDEO_SIDE_PX: Final = (240, 4096)
+EDIT27_MAX_ASPECT: Final = 8.0
+EDIT27_VIDEO_MAX_BYTES: Final = 100 * 1024 * 1024
+EDIT27_SECONDS_TOLERANCE: Final = 0.05
+#: §17.3: reference images (decided: the Wan 2.7 family's image rules, §17.10).
+EDIT27_IMAGE_EXTENSIONS: Final = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+EDIT27_IMAGE_SIDE_PX: Final = (240, 8000)
+EDIT27_IMAGE_MAX_BYTES: Final = 20 * 1024 * 1024
+#: §17.4: output tiers, ratios and the size each pair gives.
+EDIT27_RESOLUTIONS: Final = ("720P", "1080P")
+EDIT27_DEFAULT_RESOLUTION: Final = "1080P"
+EDIT27_RATIOS: Final = ("16:9", "9:16", "1:1", "4:3", "3:4")
+EDIT27_SIZES: Final = {
+    "720P": {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (960, 960),
+             "4:3": (1104, 832), "3:4": (832, 1104)},
+    "1080P": {"16:9": (1920, 1080), "9:16": (1080, 1920), "1:1": (1440, 1440),
+              "4:3": (1648, 1248), "3:4": (1248, 1648)},
+}  # fmt: skip
+#: §17.4: ``duration``: 0 keeps the source's length, else 2–10 s cut from the start.
+EDIT27_DURATION_RANGE: Final = (2, 10)
+EDIT27_DURATION_SOURCE: Final = 0
+#: §17.4: ``auto``: the model decides about sound; ``origin``: keep the source's audio.
+EDIT27_AUDIO_SETTINGS: Final = ("auto", "origin")
+EDIT27_DEFAULT_AUDIO_SETTING: Final = "auto"
+#: §17.6: processing time (the prior of the poll plan), in seconds.
+EDIT27_TYPICAL_SECONDS: Final = (60.0, 300.0)
 
 #: §11.2: the servers' clock: no zone is given; both regions keep UTC+8 (decided).
 SERVER_UTC_OFFSET_HOURS: Final = 8
@@ -151,9 +201,3 @@ def normalize_status(raw: str | None) -> str:
     """Map a server status to our spelling (``CANCELLED`` → ``CANCELED``); keep unknowns."""
     value = (raw or "").upper()
     return STATUS_ALIASES.get(value, value)
-
-
-def estimated_cost_usd(model: str, seconds: float = OUTPUT_MAX_SECONDS) -> float | None:
-    """Price of ``seconds`` of output for ``model``, or None when the model has no known price."""
-    price = PRICE_PER_SECOND_USD.get(model)
-    return None if price is None else round(price * seconds, 4)

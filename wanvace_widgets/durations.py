@@ -14,6 +14,8 @@ per *kind* of job (:func:`kind_of`):
   the input video: the function and its media inputs as given (path, URL, or byte count),
   which fix the source's size and duration, with outpainting's scales, which grow the
   output. The client never downloads or probes a video only to time a job.
+* ``instruction_edit`` (wan2.7-videoedit): its source video as given, with the
+  ``resolution``, ``ratio`` and ``duration`` that size its output.
 
 A kind with no history falls back to every job of the same function (a wider spread); a
 function with none gets no estimate here (the plan then uses its prior). Only the latest
@@ -52,6 +54,8 @@ _SHAPING = (
     "left_scale",
     "right_scale",
 )
+#: functions whose output is shaped by other fields than :data:`_SHAPING`
+_SHAPING_OF = {c.INSTRUCTION_EDIT: ("video", "resolution", "ratio", "duration")}
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,8 @@ def kind_of(function: Any, request: Any) -> tuple[str, str]:
     if function in _SIZED:
         size = request.get("size")
         return function, f"size={size if isinstance(size, str) else c.DEFAULT_SIZE}"
-    shaping = [f"{name}={request[name]!r}" for name in _SHAPING if request.get(name) is not None]
+    names = _SHAPING_OF.get(function, _SHAPING)
+    shaping = [f"{name}={request[name]!r}" for name in names if request.get(name) is not None]
     return function, " ".join(shaping)
 
 

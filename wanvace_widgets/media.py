@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MASK_TINT",
     "MASK_TINT_ALPHA",
+    "Audio",
     "MediaInfo",
     "MediaReadError",
     "check_complete_mp4",
@@ -39,6 +40,7 @@ __all__ = [
     "overlay_mask",
     "mask_preview",
     "probe",
+    "read_audio",
     "read_image",
     "read_video",
     "thumbnail",
@@ -59,7 +61,8 @@ class MediaReadError(VaceError, ValueError):
 
 @dataclass(frozen=True)
 class MediaInfo:
-    """What a file is: kind ``image`` or ``video``, its size and, for videos, timing."""
+    """What a file is: kind ``image`` or ``video``, its size and, for videos, timing and
+    whether it has a sound track (``audio``)."""
 
     kind: str
     format: str
@@ -70,6 +73,7 @@ class MediaInfo:
     duration_s: float | None
     frames: int | None
     size_bytes: int
+    audio: bool = False
 
 
 def _open(source: Source) -> BinaryIO:
@@ -130,6 +134,7 @@ def _probe_file(file: BinaryIO, size: int) -> MediaInfo:
                 duration,
                 frames,
                 size,
+                audio=bool(container.streams.audio),
             )
     except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds
         raise MediaReadError(
@@ -232,34 +237,87 @@ def _decoding(source: Source) -> Iterator[tuple[float, Iterator[np.ndarray]]]:
         raise MediaReadError("not a readable video") from exc
 
 
-def encode_mp4(frames: Iterable[np.ndarray], fps: float, out: Path | None = None) -> bytes:
-    """Encode RGB frames as a browser-playable H.264 MP4 (odd sizes are cropped by 1 px)."""
+#: a sound track: float samples in [-1, 1] of shape (2, n) (stereo, planar), and its rate
+Audio = tuple["np.ndarray", int]
+
+
+def read_audio(source: Source, max_seconds: float | None = None) -> Audio | None:
+    """The sound track of a video (its first ``max_seconds``) as stereo float samples, or
+    None when it has none."""
+    import av
+    import numpy as np
+
+    try:
+        with _open(source) as file, av.open(file, "r") as container:
+            if not container.streams.audio:
+                return None
+            stream = container.streams.audio[0]
+            rate = stream.codec_context.sample_rate or 44_100
+            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=rate)
+            chunks = []
+            for frame in container.decode(stream):
+                chunks += [f.to_ndarray() for f in resampler.resample(frame)]
+            chunks += [f.to_ndarray() for f in resampler.resample(None)]
+    except Exception as exc:  # noqa: BLE001 - PyAV raises many kinds
+        raise MediaReadError("the video's sound cannot be read") from exc
+    if not chunks:
+        return None
+    samples = np.concatenate(chunks, axis=1).astype(np.float32)
+    if max_seconds is not None:
+        samples = samples[:, : int(round(max_seconds * rate))]
+    return samples, rate
+
+
+def encode_mp4(
+    frames: Iterable[np.ndarray], fps: float, out: Path | None = None, audio: Audio | None = None
+) -> bytes:
+    """Encode RGB frames as a browser-playable H.264 MP4 (odd sizes are cropped by 1 px),
+    with ``audio`` as an AAC sound track when given. Frames are encoded as they come, so a
+    long video is never held whole."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "out.mp4"  # +faststart rewrites the file: it needs a real path
-        _write_mp4(frames, fps, target)
+        _write_mp4(frames, fps, target, audio)
         data = target.read_bytes()
     if out is not None:
         Path(out).write_bytes(data)
     return data
 
 
-def _write_mp4(frames: Iterable[np.ndarray], fps: float, target: Path) -> None:
+def _write_mp4(frames: Iterable[np.ndarray], fps: float, target: Path, audio: Audio | None) -> None:
     import av
     import numpy as np
 
     with av.open(str(target), "w", format="mp4", options={"movflags": "+faststart"}) as container:
-        stream = None
+        stream = sound = None
         for rgb in frames:
             h, w = rgb.shape[0] // 2 * 2, rgb.shape[1] // 2 * 2
-            if stream is None:
+            if stream is None:  # every stream is added before the first packet
                 stream = container.add_stream("h264", rate=Fraction(fps).limit_denominator(1000))
                 stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
                 stream.options = {"preset": "ultrafast", "crf": "26"}
+                if audio is not None:
+                    sound = container.add_stream("aac", rate=audio[1], layout="stereo")
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:h, :w]), format="rgb24")
             container.mux(stream.encode(frame))
         if stream is None:
             raise ValueError("no frames to encode")
         container.mux(stream.encode())
+        if sound is not None and audio is not None:
+            _write_audio(container, sound, *audio)
+
+
+def _write_audio(container, stream, samples: np.ndarray, rate: int) -> None:
+    """Encode stereo float samples in AAC-sized frames."""
+    import av
+    import numpy as np
+
+    step = 1024
+    for start in range(0, samples.shape[1], step):
+        chunk = np.ascontiguousarray(samples[:, start : start + step], dtype=np.float32)
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts = rate, start
+        container.mux(stream.encode(frame))
+    container.mux(stream.encode(None))
 
 
 def encode_image(array: np.ndarray, format: str = "png") -> bytes:

@@ -2,9 +2,10 @@
 
 :func:`check_python` checks what a user gives a request model in Python (paths, bytes and
 numpy numbers welcome); :func:`check_json` checks a value of a JSON body as the server reads
-it. They differ only where ``docs/api-contract.md`` §14 says: the client refuses a prompt
-over 800 characters and a fourth reference image, which the server would silently cut.
+it. They differ only where ``docs/api-contract.md`` §14 says: the client refuses what the
+server would silently cut (a prompt over its length, a fourth reference image of VACE's).
 Each raises :class:`ParamError` with a rule that does not name the field; the caller does.
+:func:`media_by_type` reads wan2.7-videoedit's ``input.media`` list (§17.3) for both sides.
 """
 
 from __future__ import annotations
@@ -19,13 +20,15 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from . import contract as c
-from .params import IMAGE_MEDIA, MediaKind, Param
+from .params import MEDIA_EXTENSIONS, MediaKind, Param, media_rows
 
 __all__ = [
     "ParamError",
     "check_json",
     "check_python",
     "is_remote_url",
+    "media_by_type",
+    "media_value",
     "server_keeps",
     "url_problem",
 ]
@@ -78,7 +81,7 @@ def _local_problem(text: str, media: MediaKind) -> str | None:
     if "://" in text:
         scheme = _scheme(text) or "an unknown scheme"
         return f"uses {scheme}://; give an http(s) or oss URL or a local path"
-    allowed = c.IMAGE_EXTENSIONS if media in IMAGE_MEDIA else c.VIDEO_EXTENSIONS
+    allowed = MEDIA_EXTENSIONS[media]
     if Path(text).suffix.lower() not in allowed:
         return f"must be a {'/'.join(e[1:] for e in allowed)} file"
     return None
@@ -98,6 +101,8 @@ def check_python(row: Param, value: Any, function: str = "") -> Any:
         return _absent(row, function)
     if row.kind == "media_list":
         items = _as_tuple(value)
+        if not items and row.length[0] == 0:
+            return None  # no images where none are needed: the field is left out
         _check_count(row, len(items), python=True)
         return tuple(_python_media(row, v, f"entry {i + 1} ") for i, v in enumerate(items))
     if row.kind == "choice_list":
@@ -163,7 +168,8 @@ def _check_count(row: Param, count: int, *, python: bool) -> None:
     if count < low or too_many:
         what = "images" if row.media else "items"
         cut = f" (the API would silently keep only the first {high})" if row.server_cuts else ""
-        raise ParamError(f"needs {low} to {high} {what}, got {count}{cut}")
+        needs = f"takes at most {high}" if low == 0 else f"needs {low} to {high}"
+        raise ParamError(f"{needs} {what}, got {count}{cut}")
 
 
 def _python_media(row: Param, value: Any, where: str = "") -> Any:
@@ -217,6 +223,12 @@ def _scalar(row: Param, value: Any, function: str, *, python: bool) -> Any:
 
 def _check_bounds(row: Param, number: float) -> None:
     low, high = row.bounds
+    if row.zero_means and number == 0:
+        return
+    if row.zero_means and low is not None and high is not None and not low <= number <= high:
+        raise ParamError(
+            f"must be 0 ({row.zero_means}) or between {_shown(low)} and {_shown(high)}"
+        )
     if low is not None and low == high:
         if number != low:
             raise ParamError(f"is fixed at {_shown(low)} by the API; leave it out")
@@ -235,7 +247,9 @@ def _text(row: Param, value: Any, *, python: bool) -> str:
     if not isinstance(value, str):
         raise ParamError("must be text")
     if not value.strip():
-        raise ParamError("is required: describe the video you want")
+        if row.required:
+            raise ParamError("is required: describe the video you want")
+        raise ParamError("is blank: give some text, or leave the field out")
     limit = row.length[1]
     if python and limit is not None and len(value) > limit:
         raise ParamError(
@@ -256,3 +270,46 @@ def _choice(row: Param, value: Any, function: str, where: str = "") -> str:
 def _or(values: Sequence[str]) -> str:
     quoted = [repr(v) for v in values]
     return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
+
+
+# -- wan2.7-videoedit's media list (§17.3) -----------------------------------------------------
+
+
+def media_by_type(function: str, value: Any) -> dict[str, list]:
+    """``function``'s ``input.media`` as the server reads it: its URLs grouped by ``type``,
+    in order (nothing for a function without media rows, whose server ignores the field).
+
+    A missing list is an empty one. Each entry must be an object with a known ``type``
+    and a ``url`` (other keys are ignored, §2.1); the URLs themselves are each row's to
+    check. Raises :class:`ParamError` whose rule starts with the entry it is about.
+    """
+    types = [row.api_name for row in media_rows(function)]
+    if value is None or not types:
+        return {}
+    if not isinstance(value, list):
+        raise ParamError("must be a JSON list of {type, url} objects")
+    grouped: dict[str, list] = {}
+    for index, entry in enumerate(value):
+        where = f"entry {index + 1} "
+        if not isinstance(entry, dict):
+            raise ParamError(f"{where}must be a JSON object with type and url")
+        kind = entry.get("type")
+        if not isinstance(kind, str) or kind not in types:
+            raise ParamError(f"{where}has type {kind!r}: it must be one of {_or(types)}")
+        if entry.get("url") is None:
+            raise ParamError(f"{where}({kind}) has no url")
+        grouped.setdefault(kind, []).append(entry["url"])
+    return grouped
+
+
+def media_value(row: Param, grouped: dict[str, list]) -> Any:
+    """A media row's value out of :func:`media_by_type`'s groups: None when absent, the one
+    URL of a single media, or the list of a media list."""
+    urls = grouped.get(row.api_name)
+    if not urls:
+        return None
+    if row.kind == "media_list":
+        return urls
+    if len(urls) > 1:
+        raise ParamError(f"takes one {row.api_name}, got {len(urls)}")
+    return urls[0]

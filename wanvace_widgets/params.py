@@ -1,13 +1,15 @@
-"""Every parameter of the five VACE functions, declared once, as data.
+"""Every parameter of every function, declared once, as data: VACE's five and Wan 2.7's
+instruction edit.
 
-One row per parameter: the request attribute and its API name, where it goes (``input`` or
-``parameters``), its kind, bounds, documented default, whether it is required, and the
-label and help a form shows. From this table the request models derive their per-field
-checks and payload mapping (``requests.py``), the emulator its per-field checks
-(``emulator/validation.py``), and the widgets their form rows (``widgets/functions.py``);
-``param_checks.py`` turns a row into a check. Rules that tie two fields together are not
-here: each side writes them by hand, and ``tests/test_contract_differential.py`` proves
-the two sides agree. Sources and decisions: ``docs/api-contract.md`` (§ numbers below).
+One row per parameter: the request attribute and its API name, where it goes (``input``,
+``parameters``, or an entry of ``input.media`` whose ``type`` is the API name), its kind,
+bounds, documented default, whether it is required, and the label and help a form shows.
+From this table the request models derive their per-field checks and payload mapping
+(``requests.py``), the emulator its per-field checks (``emulator/validation.py``), and the
+widgets their form rows (``widgets/functions.py``); ``param_checks.py`` turns a row into a
+check. Rules that tie two fields together are not here: each side writes them by hand, and
+``tests/test_contract_differential.py`` proves the two sides agree. Sources and decisions:
+``docs/api-contract.md`` (§ numbers below).
 
 Adding a parameter: one row here, one attribute on the request class.
 """
@@ -23,9 +25,13 @@ __all__ = [
     "COMMON",
     "FUNCTION_PARAMS",
     "IMAGE_MEDIA",
+    "MEDIA_EXTENSIONS",
     "MEDIA_KIND_OF_API_FIELD",
+    "MEDIA_PATH_OF_API_FIELD",
     "Param",
+    "common_of",
     "form_params",
+    "media_rows",
     "param",
     "params_of",
 ]
@@ -35,27 +41,46 @@ __all__ = [
 Kind = Literal[
     "media", "media_list", "choice", "choice_list", "range", "integer", "boolean", "text"
 ]
-#: what a media file must be: an image (§4.2), a mask image (§4.3), a video or clip (§4.4)
-MediaKind = Literal["image", "mask_image", "video", "clip", "mask_video"]
-#: the media kinds that are images (the others are MP4 videos)
-IMAGE_MEDIA: Final = ("image", "mask_image")
+#: where a value goes: ``input``, ``parameters``, or ``input.media`` as ``{"type": api_name,
+#: "url": value}`` (§17.3)
+Place = Literal["input", "parameters", "media"]
+#: what a media file must be: an image (§4.2), a mask image (§4.3), a video or clip (§4.4);
+#: wan2.7-videoedit's source video and reference image (§17.3)
+MediaKind = Literal[
+    "image", "mask_image", "video", "clip", "mask_video", "edit_video", "edit_reference"
+]
+#: the media kinds that are images (the others are videos)
+IMAGE_MEDIA: Final = ("image", "mask_image", "edit_reference")
+#: the file name endings a local file of each kind may have
+MEDIA_EXTENSIONS: Final[dict[str, tuple[str, ...]]] = {
+    "image": c.IMAGE_EXTENSIONS,
+    "mask_image": c.IMAGE_EXTENSIONS,
+    "video": c.VIDEO_EXTENSIONS,
+    "clip": c.VIDEO_EXTENSIONS,
+    "mask_video": c.VIDEO_EXTENSIONS,
+    "edit_video": c.EDIT27_VIDEO_EXTENSIONS,
+    "edit_reference": c.EDIT27_IMAGE_EXTENSIONS,
+}
 
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter of one function (or of all five, in :data:`COMMON`).
+    """One parameter of one function (or of all VACE's five, in :data:`COMMON`).
 
     ``bounds`` are a number's limits (None: open), ``length`` a text's characters or a
     list's items. ``default`` is the API's documented default (None: none documented);
     a choice also accepts its default, so ``control_condition=""`` passes where ``""`` is
     documented. ``server_cuts``: above the upper ``length`` the server silently cuts
     instead of refusing (§14). ``one_as_list``: one media, sent as a list of one.
-    ``suggested`` is what a form starts with where the API has no default.
+    ``zero_means``: 0 is also accepted, below the bounds, and means this (a duration of 0
+    keeps the source's length). ``absent_means`` says what leaving the field out gives when
+    no default value is documented (a form shows it). ``suggested`` is what a form starts
+    with where the API has no default.
     """
 
     attr: str
     api_name: str
-    place: Literal["input", "parameters"]
+    place: Place
     kind: Kind
     label: str
     help: str = ""
@@ -68,11 +93,16 @@ class Param:
     server_cuts: bool = False
     one_as_list: bool = False
     in_form: bool = True
+    zero_means: str = ""
+    absent_means: str = ""
     suggested: Any = None
 
     @property
     def path(self) -> str:
-        """``input.video_url``: how the server's messages name the field."""
+        """``input.video_url``, ``input.media[type=video]``: how the server's messages name
+        the field."""
+        if self.place == "media":
+            return f"input.media[type={self.api_name}]"
         return f"{self.place}.{self.api_name}"
 
     @property
@@ -129,15 +159,42 @@ def _duration() -> Param:
     )
 
 
-#: §3: the fields all five functions share (the widgets lay these out themselves)
+def _prompt_extend() -> Param:
+    return _option("prompt_extend", "boolean", "prompt_extend", "let the model rewrite the prompt",
+                   default=True)  # fmt: skip
+
+
+def _seed() -> Param:
+    return _option(
+        "seed", "integer", "seed", "random when left empty", bounds=(c.SEED_MIN, c.SEED_MAX)
+    )
+
+
+def _watermark() -> Param:
+    return _option("watermark", "boolean", "watermark", "adds “AI生成” bottom right", default=False)
+
+
+#: §3: the fields all five VACE functions share (the widgets lay these out themselves)
 COMMON: Final = (
     Param("prompt", "prompt", "input", "text", label="Prompt",
           help="Describe the video you want, rather than giving instructions. ≤ 800 characters.",
           length=(1, c.PROMPT_MAX_CHARS), required=True, server_cuts=True),
-    _option("prompt_extend", "boolean", "prompt_extend", "let the model rewrite the prompt",
-            default=True),
-    _option("seed", "integer", "seed", "random when left empty", bounds=(c.SEED_MIN, c.SEED_MAX)),
-    _option("watermark", "boolean", "watermark", "adds “AI生成” bottom right", default=False),
+    _prompt_extend(),
+    _seed(),
+    _watermark(),
+)  # fmt: skip
+
+#: §17.2: the fields wan2.7-videoedit shares with VACE, its own instruction first (a
+#: longer one, and optional: without it the model makes a style transfer of its choice)
+COMMON_EDIT27: Final = (
+    Param("prompt", "prompt", "input", "text", label="Instruction",
+          help="What to change, e.g. “turn the scene into claymation”, “replace her coat with "
+               "the one in the reference image”. ≤ 5000 characters.",
+          length=(1, c.EDIT27_PROMPT_MAX_CHARS), server_cuts=True,
+          absent_means="a style transfer of the model's choice"),
+    _prompt_extend(),
+    _seed(),
+    _watermark(),
 )  # fmt: skip
 
 #: §5–§9: each function's own parameters, in the order a form shows them
@@ -205,12 +262,50 @@ FUNCTION_PARAMS: Final[dict[str, tuple[Param, ...]]] = {
                   default=1.0) for side in c.SCALE_FIELDS),
         _duration(),
     ),
+    # §17: wan2.7-videoedit (no input.function: the model names it)
+    c.INSTRUCTION_EDIT: (
+        Param("video", c.EDIT27_VIDEO_TYPE, "media", "media", label="Source video",
+              help="the video to edit: MP4/MOV, 2–10 s, sides 240–4096 px (at most 8:1), "
+                   "≤ 100 MB", media="edit_video", required=True),
+        Param("ref_images", c.EDIT27_REFERENCE_TYPE, "media", "media_list",
+              label="Reference images (optional)",
+              help="up to 4 images whose people, clothes or props the instruction can use; "
+                   "JPG/PNG/BMP/WEBP, sides 240–8000 px, ≤ 20 MB",
+              media="edit_reference", length=(0, c.EDIT27_REFERENCE_IMAGES_MAX)),
+        Param("negative_prompt", "negative_prompt", "input", "text", label="Avoid",
+              help="what should not appear, e.g. “blurry, low quality”. ≤ 500 characters.",
+              length=(1, c.EDIT27_NEGATIVE_PROMPT_MAX_CHARS), server_cuts=True),
+        _option("resolution", "choice", "resolution", "output tier; the price per second follows "
+                "it", choices=c.EDIT27_RESOLUTIONS, default=c.EDIT27_DEFAULT_RESOLUTION),
+        _option("ratio", "choice", "ratio", "output width:height", choices=c.EDIT27_RATIOS,
+                absent_means="the source's"),
+        _option("duration", "integer", "duration", "seconds cut from the start of the source, "
+                "at most its length; 0 keeps all of it", bounds=c.EDIT27_DURATION_RANGE,
+                default=c.EDIT27_DURATION_SOURCE, zero_means="the source's length"),
+        _option("audio_setting", "choice", "audio", "auto: the model decides from the "
+                "instruction · origin: keep the source's sound", choices=c.EDIT27_AUDIO_SETTINGS,
+                default=c.EDIT27_DEFAULT_AUDIO_SETTING),
+    ),
 }  # fmt: skip
+
+#: the shared fields of a function whose family has its own (the others have COMMON)
+_COMMON_OF: Final[dict[str, tuple[Param, ...]]] = {c.INSTRUCTION_EDIT: COMMON_EDIT27}
+
+
+def common_of(function: str) -> tuple[Param, ...]:
+    """The fields ``function`` shares with the others (prompt, prompt_extend, seed,
+    watermark), with its own rules: the widgets lay these out themselves."""
+    return _COMMON_OF.get(function, COMMON)
 
 
 def params_of(function: str) -> tuple[Param, ...]:
     """Every parameter of ``function``: the common ones first, then its own."""
-    return COMMON + FUNCTION_PARAMS[function]
+    return common_of(function) + FUNCTION_PARAMS[function]
+
+
+def media_rows(function: str) -> tuple[Param, ...]:
+    """The rows of ``function`` that go into ``input.media`` (none for VACE's)."""
+    return tuple(row for row in FUNCTION_PARAMS[function] if row.place == "media")
 
 
 def param(function: str, attr: str) -> Param:
@@ -223,7 +318,12 @@ def form_params(function: str) -> tuple[Param, ...]:
     return tuple(p for p in FUNCTION_PARAMS[function] if p.in_form)
 
 
-#: API media field → what its files must be; the same in every function that has it (test)
+#: API media field (or ``input.media`` type) → what its files must be; the same in every
+#: function that has it (test)
 MEDIA_KIND_OF_API_FIELD: Final[dict[str, MediaKind]] = {
     row.api_name: row.media for rows in FUNCTION_PARAMS.values() for row in rows if row.media
+}
+#: API media field (or ``input.media`` type) → how the server's messages name it
+MEDIA_PATH_OF_API_FIELD: Final[dict[str, str]] = {
+    row.api_name: row.path for rows in FUNCTION_PARAMS.values() for row in rows if row.media
 }

@@ -29,15 +29,26 @@ and the time: it is tested on a manual clock. ``PollPolicy`` remains for a fixed
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from . import lifecycle as s
 from .durations import FIVE_TO_TEN_MINUTES, Durations, Spread
+from .families import FAMILIES, VACE
 from .polling import jittered
 from .server_time import seconds_between
 from .tasks import TaskSnapshot
 
 __all__ = ["EndWindow", "PollPlan"]
+
+
+#: each function's documented processing time, where its family's is not VACE's
+_DOCUMENTED_PRIORS: dict[str, Spread] = {
+    function: Spread.between(*family.typical_seconds)
+    for family in FAMILIES.values()
+    if family is not VACE
+    for function in family.functions
+}
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,13 @@ class PollPlan:
     """The default schedule of status queries (see the module docstring for each knob).
 
     ``prior`` is what a kind of job with no history is assumed to take (the reference's
-    5–10 minutes); None assumes nothing, as for the emulator, whose tasks take seconds.
+    5–10 minutes for VACE); ``priors`` overrides it by function, where a model documents
+    another processing time (wan2.7-videoedit: 1–5 minutes). ``prior=None`` assumes nothing
+    for any job, as for the emulator, whose tasks take seconds.
     """
 
     prior: Spread | None = FIVE_TO_TEN_MINUTES
+    priors: Mapping[str, Spread] = field(default_factory=lambda: dict(_DOCUMENTED_PRIORS))
     dense_gap: float = 1.4
     gap_per_width: float = 5.0
     tail_gap: float = 5.0
@@ -83,12 +97,13 @@ class PollPlan:
         submitted = state.submitted_at
         if submitted is None or not math.isfinite(submitted):  # a journal may hold anything
             return EndWindow.unknown(state.created_at)
-        running = durations.running(state.function, state.request) or self.prior
+        prior = self.prior_for(state.function)
+        running = durations.running(state.function, state.request) or prior
         started = _started_at(state)
         if started is not None:
             spread, start = running, started
         else:
-            spread, start = durations.total(state.function, state.request) or self.prior, submitted
+            spread, start = durations.total(state.function, state.request) or prior, submitted
         if spread is None:
             return EndWindow.unknown(submitted)
         low, expected, high = (start + spread.quantile(z) for z in (-self.early_z, 0, self.late_z))
@@ -97,6 +112,10 @@ class PollPlan:
             expected = max(expected, now + running.median)
             high = max(high, now + running.quantile(self.late_z))
         return EndWindow(start, low, expected, high, spread.samples > 0)
+
+    def prior_for(self, function: str) -> Spread | None:
+        """What a job of ``function`` with no history is assumed to take (None: nothing)."""
+        return None if self.prior is None else self.priors.get(function, self.prior)
 
     def delay(self, window: EndWindow, now: float, rand: float | None = None) -> float:
         """Seconds until the next query, at ``now``, for a job with this end window."""

@@ -1,4 +1,5 @@
-"""One request model per VACE function; each builds the JSON body of the API.
+"""One request model per function (VACE's five, Wan 2.7's instruction edit); each builds
+the JSON body of the API.
 
 A request validates itself when it is made, before any I/O, so that nothing the API
 would reject is ever sent (each second of output costs money). Which attribute maps to
@@ -18,12 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
+from . import contract as c
 from .errors import ValidationError
-from .param_checks import ParamError, check_python, is_remote_url
+from .families import FAMILIES, VACE, ModelFamily, family_of_model
+from .param_checks import ParamError, check_python, is_remote_url, media_by_type, media_value
 from .params import Param, params_of
 
 __all__ = [
+    "REQUEST_CLASSES",
     "ImageReference",
+    "InstructionEdit",
     "Media",
     "MediaInput",
     "VaceRequest",
@@ -57,25 +62,27 @@ class MediaInput:
 
 @dataclass(frozen=True, kw_only=True)
 class VaceRequest:
-    """Fields shared by all five functions (contract §3); ``None`` leaves a field out, so
-    the API's default applies.
+    """Fields shared by every function (contract §3, §17.2); ``None`` leaves a field out,
+    so the API's default applies. The base of every request, VACE's and Wan 2.7's.
 
-    ``prompt`` → input.prompt (required, ≤ 800 characters; describe the result, do not
-    instruct), ``prompt_extend`` → parameters.prompt_extend (API default true: an LLM
+    ``prompt`` → input.prompt (VACE: required, ≤ 800 characters; describe the result, do
+    not instruct), ``prompt_extend`` → parameters.prompt_extend (API default true: an LLM
     rewrites the prompt), ``seed`` → parameters.seed (0 … 2147483647; random when absent),
-    ``watermark`` → parameters.watermark (API default false).
+    ``watermark`` → parameters.watermark (API default false). ``family`` is the model
+    family the request is for (``families.py``): the client sends it to that family's model.
     """
 
     function: ClassVar[str] = ""
+    family: ClassVar[ModelFamily] = VACE
 
-    prompt: str = ""
+    prompt: str | None = ""
     prompt_extend: bool | None = None
     seed: int | None = None
     watermark: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.function:
-            raise TypeError("make one of the five requests, e.g. VideoEdit(...)")
+            raise TypeError("make one of the requests, e.g. VideoEdit(...) or InstructionEdit(...)")
         for row in params_of(self.function):
             value = getattr(self, row.attr)
             try:
@@ -95,8 +102,10 @@ class VaceRequest:
         file to temporary storage and swaps in its ``oss://`` URL (:meth:`with_media`)
         before sending; a request holding bytes cannot be written at all until then.
         """
-        body: dict[str, Any] = {"model": model, "input": {"function": self.function}}
+        inp: dict[str, Any] = {"function": self.function} if self.family.function_in_body else {}
+        body: dict[str, Any] = {"model": model, "input": inp}
         parameters: dict[str, Any] = {}
+        media: list[dict[str, Any]] = []
         for row in params_of(self.function):
             value = getattr(self, row.attr)
             if value is None:
@@ -105,9 +114,15 @@ class VaceRequest:
                 value = _media_to_json(value, row)
             elif isinstance(value, tuple):
                 value = list(value)
+            if row.place == "media":
+                items = value if isinstance(value, list) else [value]
+                media += [{"type": row.api_name, "url": url} for url in items]
+                continue
             if row.one_as_list:
                 value = [value]
-            (body["input"] if row.place == "input" else parameters)[row.api_name] = value
+            (inp if row.place == "input" else parameters)[row.api_name] = value
+        if media:
+            inp["media"] = media
         if parameters:
             body["parameters"] = parameters
         return body
@@ -149,13 +164,20 @@ class VaceRequest:
                 out[row.attr] = _describe_media(value)
         return out
 
+    def max_billed(self, source_seconds: float | None = None) -> tuple[str, float]:
+        """(output tier, the most seconds the server may bill for this job): what a submit
+        records against the daily budget. VACE: at most 5 s of 720P output (§10, §13.3)."""
+        return self.family.default_tier, float(c.OUTPUT_MAX_SECONDS)
+
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> VaceRequest:
         """Rebuild a request from an API body, as :meth:`to_payload` writes it.
 
         The body is read as the server reads JSON (contract §2.1): ``null`` is the same as
         leaving a field out, list fields must be lists, fields another function has are
-        ignored. Raises ValidationError naming the field for anything else.
+        ignored. A body for ``wan2.7-videoedit`` (named by its ``model``) is an
+        :class:`InstructionEdit`; any other is read by its ``input.function``. Raises
+        ValidationError naming the field for anything else.
         """
         if not isinstance(payload, Mapping):
             raise ValidationError("body", payload, "must be a JSON object")
@@ -166,14 +188,23 @@ class VaceRequest:
             params = {}
         if not isinstance(params, Mapping):
             raise ValidationError("parameters", params, "must be a JSON object")
-        function = inp.get("function")
-        target = _BY_FUNCTION.get(function) if isinstance(function, str) else None
-        if target is None:
-            rule = f"must be one of {', '.join(_BY_FUNCTION)}"
-            raise ValidationError("function", function, rule)
+        family = family_of_model(payload.get("model"))
+        target: type[VaceRequest] | None
+        if family is not None and not family.function_in_body:
+            target = REQUEST_CLASSES[family.functions[0]]
+        else:
+            function = inp.get("function")
+            target = _VACE_CLASSES.get(function) if isinstance(function, str) else None
+            if target is None:
+                rule = f"must be one of {', '.join(_VACE_CLASSES)}"
+                raise ValidationError("function", function, rule)
+        grouped = _media_groups(target.function, inp.get("media"))
         kwargs = {}
         for row in params_of(target.function):
-            value = (inp if row.place == "input" else params).get(row.api_name)
+            if row.place == "media":
+                value = _group_value(row, grouped)
+            else:
+                value = (inp if row.place == "input" else params).get(row.api_name)
             if value is not None:
                 kwargs[row.attr] = _from_json(row, value)
         return target(**kwargs)
@@ -207,6 +238,8 @@ def _notes(row: Param) -> str:
     notes = ["a list of one"] if row.one_as_list else []
     notes += ["required"] if row.required else []
     notes += [f"API default {row.default!r}"] if row.default is not None else []
+    notes += [f"0: {row.zero_means}"] if row.zero_means else []
+    notes += [f"left out: {row.absent_means}"] if row.absent_means else []
     return f" ({', '.join(notes)})" if notes else ""
 
 
@@ -354,15 +387,76 @@ class VideoOutpainting(VaceRequest):
     duration: int | None = None
 
 
-_BY_FUNCTION: dict[str, type[VaceRequest]] = {
+@_from_table
+@dataclass(frozen=True, kw_only=True)
+class InstructionEdit(VaceRequest):
+    """``wan2.7-videoedit``: edit a 2–10 s video by an instruction, optionally with up to 4
+    reference images whose people, clothes or props it may use (contract §17).
+
+    ``prompt`` is the instruction ("turn the scene into claymation", "dress her in the
+    coat of the reference image"); without one the model makes a style transfer of its
+    own choice. ``duration`` 0 (the API's default) keeps the source's length; 2–10 cuts
+    that many seconds from its start and may not exceed it. The job is billed for the
+    source's seconds used plus the output's, at the ``resolution``'s price (§17.7).
+    """
+
+    function: ClassVar[str] = c.INSTRUCTION_EDIT
+    family: ClassVar[ModelFamily] = FAMILIES["videoedit27"]
+
+    prompt: str | None = None
+    video: Media | None = None
+    ref_images: tuple[Media, ...] | None = None
+    negative_prompt: str | None = None
+    resolution: str | None = None
+    ratio: str | None = None
+    duration: int | None = None
+    audio_setting: str | None = None
+
+    def max_billed(self, source_seconds: float | None = None) -> tuple[str, float]:
+        """The source's seconds used plus as many of output (§17.7): ``duration``, or the
+        source's length (10 s, the longest allowed, when it is not known here)."""
+        longest = float(c.EDIT27_DURATION_RANGE[1])
+        source = min(source_seconds, longest) if source_seconds else longest
+        output = min(float(self.duration), source) if self.duration else source
+        return self.resolution or self.family.default_tier, 2 * output
+
+
+#: function → request class, for every function of every family
+REQUEST_CLASSES: dict[str, type[VaceRequest]] = {
     cls.function: cls
-    for cls in (ImageReference, VideoRepainting, VideoEdit, VideoExtension, VideoOutpainting)
+    for cls in (
+        ImageReference,
+        VideoRepainting,
+        VideoEdit,
+        VideoExtension,
+        VideoOutpainting,
+        InstructionEdit,
+    )
 }
+#: the functions a body names in ``input.function``
+_VACE_CLASSES = {f: cls for f, cls in REQUEST_CLASSES.items() if cls.family is VACE}
+
+
+def _media_groups(function: str, value: Any) -> dict[str, list]:
+    """``input.media`` grouped by type (contract §17.3)."""
+    try:
+        return media_by_type(function, value)
+    except ParamError as error:
+        raise ValidationError("media", value, error.rule, api_field="media") from None
+
+
+def _group_value(row: Param, grouped: dict[str, list]) -> Any:
+    try:
+        return media_value(row, grouped)
+    except ParamError as error:
+        raise ValidationError(
+            row.attr, grouped.get(row.api_name), error.rule, api_field=row.api_name
+        ) from None
 
 
 def _from_json(row: Param, value: Any) -> Any:
     """A JSON value as the request's attribute: lists must be lists, and a one-image list
-    is unwrapped (contract §2.1)."""
+    is unwrapped (contract §2.1). ``input.media`` entries come grouped already."""
     if row.kind not in _LISTS and not row.one_as_list:
         return value
     if not isinstance(value, list):

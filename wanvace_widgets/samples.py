@@ -3,7 +3,8 @@
 A small world: a hill landscape with a sun, and an orange figure that walks across it.
 Every file satisfies the API's limits (image sides 360–2000 px, MP4 at 30 fps), the mask
 is pure white over the figure on pure black at the source video's resolution, and the same
-call always gives the same pixels.
+call always gives the same pixels. ``source_sound.mp4`` is the source walk with a tune on
+its sound track, for wan2.7-videoedit's ``audio_setting`` (it takes 2–10 s videos).
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .media import encode_image, encode_mp4
+from .media import Audio, encode_image, encode_mp4
 
-__all__ = ["SAMPLE_NAMES", "make_background", "make_subject", "scene_frame", "write_samples"]
+__all__ = [
+    "SAMPLE_NAMES",
+    "make_background",
+    "make_subject",
+    "scene_frame",
+    "tune",
+    "write_samples",
+]
 
 VIDEO_SIZE = (640, 360)  # width, height
 FPS = 30
@@ -28,7 +36,11 @@ SAMPLE_NAMES = (
     "last_frame.png",
     "first_clip.mp4",
     "last_clip.mp4",
+    "source_sound.mp4",
 )
+#: the tune of source_sound.mp4: a note a beat, in Hz
+TUNE_HZ = (392.0, 440.0, 494.0, 523.0, 587.0, 523.0)
+AUDIO_RATE = 44_100
 
 
 def _landscape(width: int, height: int) -> np.ndarray:
@@ -92,9 +104,18 @@ def make_background() -> np.ndarray:
     return _landscape(1280, 720)
 
 
-def _clip(t0: float, t1: float, seconds: float) -> bytes:
+def _clip(t0: float, t1: float, seconds: float, audio: Audio | None = None) -> bytes:
     count = round(seconds * FPS)
-    return encode_mp4((scene_frame(t0 + (t1 - t0) * i / count) for i in range(count)), FPS)
+    frames = (scene_frame(t0 + (t1 - t0) * i / count) for i in range(count))
+    return encode_mp4(frames, FPS, audio=audio)
+
+
+def tune(seconds: float) -> Audio:
+    """A soft tune of :data:`TUNE_HZ`, half a second a note, as stereo samples."""
+    t = np.arange(int(seconds * AUDIO_RATE)) / AUDIO_RATE
+    notes = np.array(TUNE_HZ)[(t * 2).astype(int) % len(TUNE_HZ)]
+    wave = 0.25 * np.sin(2 * np.pi * notes * t) * np.minimum(1.0, (t * 2 % 1) * 20)
+    return np.stack([wave, wave]).astype(np.float32), AUDIO_RATE
 
 
 def write_samples(folder: str | Path) -> dict[str, Path]:
@@ -110,6 +131,7 @@ def write_samples(folder: str | Path) -> dict[str, Path]:
         "last_frame.png": lambda: encode_image(scene_frame(1.0)),
         "first_clip.mp4": lambda: _clip(0.0, 0.3, 1.5),
         "last_clip.mp4": lambda: _clip(0.7, 1.0, 1.5),
+        "source_sound.mp4": lambda: _clip(0.0, 1.0, 3.0, tune(3.0)),
     }
     paths = {}
     for name, make in contents.items():

@@ -17,6 +17,7 @@ that coroutine (an answer, an outage, a cancel, a bug) ends in a defined state:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -52,9 +53,10 @@ from .errors import (
     UploadError,
     VaceError,
 )
+from .families import VACE, ModelFamily, all_functions, family_of
 from .job_entry import JobEntry
 from .journal import Journal
-from .media import MediaReadError, check_complete_mp4
+from .media import MediaInfo, MediaReadError, check_complete_mp4
 from .owners import this_process
 from .poll_plan import PollPlan
 from .polling import PollPolicy, QueryPacer, RetryPolicy
@@ -72,6 +74,7 @@ from .recovery import (
     listed_task,
     match_by_prompt,
 )
+from .requests import VaceRequest
 from .server_time import list_time
 from .tasks import Task, TaskSnapshot
 from .troubles import Action, Route, action
@@ -106,7 +109,10 @@ class Scheduler:
         self,
         api: DashScopeAPI,
         *,
-        quota: Callable[[], QuotaStore],
+        quota: Callable[[str], QuotaStore],
+        ledger_model: str,
+        model_of: Callable[[str], str],
+        price_of: Callable[[str, str | None], float | None],
         pacer: QueryPacer,
         poll: PollPolicy | None,
         plan: PollPlan,
@@ -118,11 +124,14 @@ class Scheduler:
         journal: Journal | None,
         user: Callable[[], str],
         daily_budget_usd: float | None,
-        price_per_second: float | None,
         max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES,
     ):
         self.api = api
-        self._make_quota, self._quota = quota, None
+        self._make_quota = quota
+        self._stores: dict[str, QuotaStore] = {}
+        self.ledger_model = ledger_model
+        self.model_of = model_of
+        self.price_of = price_of
         self.pacer = pacer
         #: a fixed schedule the user chose; None follows the plan
         self.poll = poll
@@ -135,7 +144,6 @@ class Scheduler:
         self.journal = journal
         self._find_user, self._user = user, None
         self.daily_budget_usd = daily_budget_usd
-        self.price_per_second = price_per_second
         self.max_download_bytes = max_download_bytes
         self._results_cleaned = False
         #: every task of this client, in the order they were made
@@ -148,10 +156,23 @@ class Scheduler:
 
     @property
     def quota(self) -> QuotaStore:
-        """The quota store, made on first use (a shared store needs the key's account)."""
-        if self._quota is None:
-            self._quota = self._make_quota()
-        return self._quota
+        """The store that keeps the daily spending of every model (the client's VACE
+        model's, where the spending was always kept), and that model's slots."""
+        return self.quota_for(self.ledger_model)
+
+    def quota_for(self, model: str) -> QuotaStore:
+        """The slots and submit permits of ``model``, made on first use (a shared store
+        needs the key's account); quotas are per account and model (contract §12.3)."""
+        if model not in self._stores:
+            self._stores[model] = self._make_quota(model)
+        return self._stores[model]
+
+    def model(self, task: Task) -> str:
+        """The model ``task`` was sent to (recorded at its submit; else its function's)."""
+        return task.model or self.model_of(task.function)
+
+    def _slots(self, task: Task) -> QuotaStore:
+        return self.quota_for(self.model(task))
 
     @property
     def user(self) -> str:
@@ -166,7 +187,6 @@ class Scheduler:
         return {
             "host": self.api.host,
             "region": self.api.region,
-            "model": self.api.endpoint.model,
             "user": self.user,
             "owner": this_process(),
         }
@@ -238,7 +258,7 @@ class Scheduler:
         except Exception as exc:  # noqa: BLE001 - every ending is a defined state
             self._end_unexpected(task, exc)
         finally:
-            await self._release(holder)
+            await self._release(task, holder)
 
     async def _new_job(self, task: Task, holder: Holder) -> None:
         try:
@@ -249,7 +269,7 @@ class Scheduler:
         if await self._submit(task, holder):
             await self._follow(task, holder, immediately=False)
         elif task.status == s.UNCONFIRMED:
-            await self._release(holder)
+            await self._release(task, holder)
             await self._find_lost_submit(task, holder)
 
     async def _recovered_job(self, task: Task, holder: Holder, entry: JobEntry) -> None:
@@ -273,13 +293,19 @@ class Scheduler:
             await self._attached_job(task, holder)
 
     async def _wait_for_slot(self, task: Task, holder: Holder) -> None:
-        """Take a slot; while waiting, show the shared queue on the task (refreshed)."""
-        granted = asyncio.ensure_future(self.quota.acquire(holder))
+        """Take a slot; while waiting, show the shared queue on the task (refreshed), with
+        the money spent on every model today."""
+        slots = self._slots(task)
+        granted = asyncio.ensure_future(slots.acquire(holder))
         try:
             while not granted.done():
                 await asyncio.wait({granted}, timeout=_QUEUE_REFRESH_S)
                 if not granted.done():
-                    task.apply(queue=await self.quota.status(holder))
+                    queue = await slots.status(holder)
+                    if slots is not self.quota:
+                        spent = await self.quota.spent_today()
+                        queue = dataclasses.replace(queue, spent_today_usd=spent)
+                    task.apply(queue=queue)
             granted.result()
         finally:
             if not granted.done():
@@ -289,18 +315,18 @@ class Scheduler:
                 task.apply(queue=None)
 
     async def _attached_job(self, task: Task, holder: Holder) -> None:
-        await self.quota.adopt(holder)  # it runs on the server: it fills a slot already
+        await self._slots(task).adopt(holder)  # it runs on the server: it fills a slot already
         if task.status == s.SUCCEEDED and task.video_url:
-            await self._release(holder)  # resumed to save a finished video: no polling
+            await self._release(task, holder)  # resumed to save a finished video: no polling
             if not self._keep_saved_video(task):
                 await self._save_result(task)
             task.apply(finished=True)
         else:
             await self._follow(task, holder, immediately=True)
 
-    async def _release(self, holder: Holder) -> None:
+    async def _release(self, task: Task, holder: Holder) -> None:
         try:
-            await self.quota.release(holder)
+            await self._slots(task).release(holder)
         except Exception:  # noqa: BLE001 - the lease expires by itself
             log.warning("could not give back the quota slot of %s", holder.job_id, exc_info=True)
 
@@ -316,19 +342,22 @@ class Scheduler:
         if task.status != s.QUEUED:
             return False  # cancelled while it waited for a slot
         task.apply(status=s.UPLOADING)
+        model = self.model(task)
+        probed: dict[tuple[str, int | None], MediaInfo] = {}
         try:
             request, oss = await asyncio.wait_for(
                 prepare_media(
                     self.api.http(),
-                    self.api.endpoint.model,
+                    model,  # an upload is bound to the model that will read it
                     lambda path, params: self.api.call("GET", path, params=params),
                     task.request,
+                    on_checked=probed.update,
                 ),
                 self.deadlines.upload,
             )
-            payload = request.to_payload(self.api.endpoint.model)
+            payload = request.to_payload(model)
             encode_payload(payload)
-            await self._charge(task)
+            await self._charge(task, request, probed.get(("video", None)))
         except asyncio.TimeoutError:
             error = UploadError(
                 f"the uploads did not finish within {self.deadlines.upload:g} s; nothing was "
@@ -344,7 +373,7 @@ class Scheduler:
             return False
         except (APIError, QuotaStoreError) as error:
             await self._refund(task)
-            await self._settle_submit(holder, None)
+            await self._settle_submit(task, holder, None)
             return self._end(task, s.ERROR, error)
         accepted = task.apply(
             task_id=answer.task_id,
@@ -353,7 +382,7 @@ class Scheduler:
             submitted_at=self.clock.now(),
         )
         await self._durable(task)
-        await self._settle_submit(holder, answer.task_id)
+        await self._settle_submit(task, holder, answer.task_id)
         return accepted
 
     async def _durable(self, task: Task) -> bool:
@@ -375,11 +404,11 @@ class Scheduler:
     def _journal_problem(self) -> str:
         return (self.journal.problem if self.journal else None) or "no reason given yet"
 
-    async def _settle_submit(self, holder: Holder, task_id: str | None) -> None:
+    async def _settle_submit(self, task: Task, holder: Holder, task_id: str | None) -> None:
         """Tell the quota store which task the submit made (None: none); other users'
         recoveries then never take it for theirs."""
         try:
-            await self.quota.settle_submit(holder, task_id)
+            await self._slots(task).settle_submit(holder, task_id)
         except Exception:  # noqa: BLE001 - the journal has it; an unsettled note only adds doubt
             log.warning(
                 "could not settle the submit of %s in the quota store", holder.job_id, exc_info=True
@@ -396,7 +425,8 @@ class Scheduler:
         give_up_at: float | None = None
         tries = 0
         while True:
-            permit = await self.quota.submit_permit()
+            slots = self._slots(task)
+            permit = await slots.submit_permit()
             try:
                 task.apply(status=s.SUBMITTING, submitting_at=self.clock.now(), problem=None)
                 if not await self._durable(task):
@@ -405,13 +435,13 @@ class Scheduler:
                         f"cannot be written: {self._journal_problem()}), so it was not sent; "
                         "nothing was billed"
                     )
-                await self.quota.note_submit(holder, task.submitting_at or self.clock.now())
+                await slots.note_submit(holder, task.submitting_at or self.clock.now())
                 return await self.api.submit(payload, oss)
             except RateLimitError as error:
                 throttled = error
-                await self._settle_submit(holder, None)
+                await self._settle_submit(task, holder, None)
             finally:
-                await self._count_submit(permit)
+                await self._count_submit(slots, permit)
             tries += 1
             now = self.clock.now()
             give_up_at = now + self.deadlines.throttled if give_up_at is None else give_up_at
@@ -431,20 +461,23 @@ class Scheduler:
                 f"for this account, such as a closed kernel's, hold them): nothing was created "
                 f"or billed; trying again in {delay:.0f} s",
             )
-            await self._renew(holder)  # the wait may outlast a lease: keep our own slot
+            await self._renew(task, holder)  # the wait may outlast a lease: keep our own slot
             await self.clock.sleep(delay)
 
-    async def _count_submit(self, permit: object) -> None:
+    async def _count_submit(self, slots: QuotaStore, permit: object) -> None:
         """Tell the store the POST was answered (a shared store counts the submit from then)."""
         try:
-            await self.quota.submit_sent(permit)
+            await slots.submit_sent(permit)
         except Exception:  # noqa: BLE001 - the count only spaces later submits
             log.warning("could not count a submit in the quota store", exc_info=True)
 
-    async def _charge(self, task: Task) -> None:
-        """Record the job's price (5 s of output at most) against the user's day, within the
-        daily budget; refused, it is a BudgetExceededError and nothing is sent."""
-        cost = round((self.price_per_second or 0.0) * c.OUTPUT_MAX_SECONDS, 4)
+    async def _charge(self, task: Task, request: VaceRequest, source: MediaInfo | None) -> None:
+        """Record the most the job may cost (``request.max_billed``: VACE 5 s of output;
+        wan2.7-videoedit the source's seconds and as many of output, from the local
+        ``source`` when there is one) against the user's day, within the daily budget;
+        refused, it is a BudgetExceededError and nothing is sent."""
+        tier, seconds = request.max_billed(source.duration_s if source else None)
+        cost = round((self.price_of(self.model(task), tier) or 0.0) * seconds, 4)
         if not await self.quota.try_spend(self.user, cost, self.daily_budget_usd):
             spent = await self.quota.spent_today(self.user)
             raise BudgetExceededError(
@@ -481,7 +514,7 @@ class Scheduler:
             await self._pause(task, min(delay, deadline - now))
             if not task.watching or task.finished:
                 return
-            await self._renew(holder)
+            await self._renew(task, holder)
             await self.pacer.turn()
             try:
                 answer = await self.api.query(task.task_id)
@@ -534,9 +567,9 @@ class Scheduler:
         if wake is not None:
             wake.set()
 
-    async def _renew(self, holder: Holder) -> None:
+    async def _renew(self, task: Task, holder: Holder) -> None:
         try:
-            await self.quota.adopt(holder)
+            await self._slots(task).adopt(holder)
         except Exception:  # noqa: BLE001 - a quota store outage must not end a paid job
             log.warning("could not renew the quota lease of %s", holder.job_id, exc_info=True)
 
@@ -572,7 +605,7 @@ class Scheduler:
             return False
         if answer.status in s.LIVE_ON_SERVER:
             return False
-        await self._release(holder)
+        await self._release(task, holder)
         if answer.status == s.SUCCEEDED:
             self.durations.learn(task.to_entry())
             billed = self._billed(task)
@@ -585,8 +618,14 @@ class Scheduler:
         return True
 
     def _billed(self, task: Task) -> float:
-        seconds = (task.usage or {}).get("video_duration", c.OUTPUT_MAX_SECONDS)
-        return round((self.price_per_second or 0.0) * seconds, 4)
+        """The price of what the server billed (its ``usage``: seconds and tier), or of
+        what was recorded at submit when it does not say."""
+        family = family_of(task.function) if task.function in _KNOWN else VACE
+        seconds = family.billed_seconds(task.usage)
+        if seconds is None:
+            return round(task.estimated_usd or 0.0, 4)
+        tier = family.billed_tier(task.usage) or _requested_tier(task, family)
+        return round((self.price_of(self.model(task), tier) or 0.0) * seconds, 4)
 
     def _keep_saved_video(self, task: Task) -> bool:
         """A process that died after renaming the video into place, before recording it,
@@ -755,14 +794,14 @@ class Scheduler:
         await self.clock.sleep(window.settled_at - self.clock.now())
         if task.status != s.UNCONFIRMED:  # decided meanwhile (the client's own search)
             return Verdict(FOUND if task.task_id else NOT_CREATED)
-        listed = await self._list_tasks(window)
+        listed = await self._list_tasks(window, self.model(task))
         others = await self._other_submits(task)
         known = self._known_task_ids(task)
         verdict = decide(window, listed, known=known, others=others, now=self.clock.now())
         if verdict.kind == FOUND and verdict.task is not None:
             await self._take_found(task, holder, verdict.task)
         elif verdict.kind == NOT_CREATED:
-            await self._settle_submit(holder, None)
+            await self._settle_submit(task, holder, None)
             error = SubmitNotCreatedError(
                 "the server's task list has no task for this submit: it was not created, and "
                 "nothing was billed; submit it again",
@@ -842,7 +881,7 @@ class Scheduler:
             watching=True,
         )
         await self._durable(task)
-        await self._settle_submit(holder, found.task_id)
+        await self._settle_submit(task, holder, found.task_id)
 
     async def _find_lost_submit(self, task: Task, holder: Holder) -> None:
         """Reconcile in the background until the list has told (transient troubles are
@@ -886,7 +925,7 @@ class Scheduler:
         early = SubmitWindow.around(task.created_at, self.deadlines)
         return SubmitWindow(early.start, late.end, late.settled_at)
 
-    async def _list_tasks(self, window: SubmitWindow) -> list[ListedTask]:
+    async def _list_tasks(self, window: SubmitWindow, model: str) -> list[ListedTask]:
         """The server's tasks of this model created in ``window`` (every page)."""
         listed: list[ListedTask] = []
         for page in range(1, _MAX_LIST_PAGES + 1):
@@ -896,7 +935,7 @@ class Scheduler:
                 params={
                     "start_time": list_time(window.start),
                     "end_time": list_time(window.end + 1),
-                    "model_name": self.api.endpoint.model,
+                    "model_name": model,
                     "page_no": page,
                     "page_size": 100,
                 },
@@ -913,7 +952,7 @@ class Scheduler:
         """Every other job's submit that could share the window: the quota store's (other
         kernels, other users of the key) and this journal's interrupted ones."""
         others = []
-        for record in await self.quota.recent_submits():  # QuotaStoreError: asked again
+        for record in await self._slots(task).recent_submits():  # QuotaStoreError: asked again
             if record.job_id != task.job_id and not (record.settled and not record.task_id):
                 window = SubmitWindow.around(record.sent_at, self.deadlines)
                 others.append(OtherSubmit(record.job_id, window, record.task_id))
@@ -955,3 +994,13 @@ class Scheduler:
         for job in jobs:
             job.cancel()
         await asyncio.gather(*jobs, return_exceptions=True)
+
+
+#: the functions of every family
+_KNOWN = frozenset(f for f in all_functions())
+
+
+def _requested_tier(task: Task, family: ModelFamily) -> str:
+    """The output tier the task asked for (its ``resolution``), else its family's default."""
+    tier = (task.snapshot().request or {}).get("resolution")
+    return tier if isinstance(tier, str) else family.default_tier

@@ -46,6 +46,9 @@ LOCAL_STATUSES = tuple(name for name, state in s.STATES.items() if state.ours)
 class TaskSnapshot:
     """A job's state at one moment, for observers, ``watch()`` and the journal.
 
+    ``function`` is the kind of job (``video_edit``, ``instruction_edit``, …), ``model``
+    the model it was sent to (None for a task attached without its journal entry).
+
     Times: ``created_at`` is when the job was asked for, ``submitting_at`` when its submit
     POST left and ``submitted_at`` when the server took it (clock seconds, kept across
     restarts); ``submit_time``,
@@ -67,6 +70,7 @@ class TaskSnapshot:
     function: str
     status: str
     created_at: float
+    model: str | None = None
     task_id: str | None = None
     request_id: str | None = None
     submitting_at: float | None = None
@@ -101,6 +105,7 @@ class TaskSnapshot:
             function=entry.function,
             status=entry.status,
             created_at=entry.created_at,
+            model=entry.model,
             task_id=entry.task_id,
             request_id=entry.request_id,
             submitting_at=entry.submitting_at,
@@ -125,7 +130,7 @@ _FIELDS = frozenset(f.name for f in dataclasses.fields(TaskSnapshot))
 
 
 class Task:
-    """One VACE job, from local queue to saved video. Made by :class:`VaceClient`.
+    """One job (of any model), from local queue to saved video. Made by :class:`VaceClient`.
 
     Every field of :class:`TaskSnapshot` reads as an attribute (``task.status``,
     ``task.task_id``, ``task.local_path``, …).
@@ -190,6 +195,7 @@ class Task:
             function=state.function,
             status=state.status,
             created_at=state.created_at,
+            model=state.model,
             task_id=state.task_id,
             request_id=state.request_id,
             submitting_at=state.submitting_at,

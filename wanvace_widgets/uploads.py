@@ -1,7 +1,8 @@
-"""Local media → checked → DashScope temporary storage → ``oss://`` URL (reference §10).
+"""Local media → checked → DashScope temporary storage → ``oss://`` URL (contract §13.2).
 
-Every local file is checked first (format, size, sides, frame rate, clip lengths, mask
-resolution), so a file the server would refuse fails here, before any upload or submit.
+Every local file is checked first (format, size, sides, frame rate, lengths, clip lengths,
+mask resolution, a duration within its source), so a file the server would refuse fails
+here, before any upload or submit.
 Files are read from disk in chunks (probe, upload), never held whole in memory.
 The upload POST goes to the storage host without the API key and is never retried
 mid-body; the policy request is an ordinary idempotent GET.
@@ -75,8 +76,9 @@ def check_local_media(
 
     Each file against its own limits (``media_rules.file_problem``, the emulator checks the
     same), then the rules between files, as the server applies them after download
-    (``docs/api-contract.md`` §7, §8): the clips' total length, the mask's resolution and
-    the mask image's frame. A remote file is the server's to check.
+    (``docs/api-contract.md`` §7, §8, §17.4): the clips' total length, the mask's
+    resolution, the mask image's frame, and an instruction edit's duration within its
+    source. A remote file is the server's to check.
     """
     checked, problems = _inspect(request)
     if problems:
@@ -123,6 +125,7 @@ def _inspect(
             )
         )
     problems += _mask_frame_problems(request, video)
+    problems += _duration_problems(request, video)
     return checked, problems
 
 
@@ -141,6 +144,22 @@ def _mask_frame_problems(request: VaceRequest, video: MediaInfo | None) -> list[
     return [ValidationError("mask_frame_id", frame, rule, api_field="mask_frame_id")]
 
 
+def _duration_problems(request: VaceRequest, video: MediaInfo | None) -> list[ValidationError]:
+    """An instruction edit's duration (other than 0) is cut from the (local) source, so it
+    may not be longer than the source (§17.4)."""
+    duration = getattr(request, "duration", None)
+    if video is None or not duration or request.function != c.INSTRUCTION_EDIT:
+        return []
+    seconds = video.duration_s or 0.0
+    if duration <= seconds + c.EDIT27_SECONDS_TOLERANCE:
+        return []
+    rule = (
+        f"is longer than the source video ({seconds:.2f} s): give at most "
+        f"{int(seconds + c.EDIT27_SECONDS_TOLERANCE)}, or 0 to keep the source's length"
+    )
+    return [ValidationError("duration", duration, rule, api_field="duration")]
+
+
 def _filename(media: LocalMedia, kind: str, identity: str, info: MediaInfo) -> str:
     """The file's own name; given bytes, the kind and the start of their hash."""
     if isinstance(media, Path):
@@ -155,10 +174,15 @@ async def prepare_media(
     get_policy: PolicyGetter,
     request: VaceRequest,
     on_upload: Callable[[str], None] | None = None,
+    on_checked: Callable[[dict[tuple[str, int | None], MediaInfo]], object] | None = None,
 ) -> tuple[VaceRequest, bool]:
     """Check and upload local media; return the request with ``oss://`` URLs and whether
-    the resolve header is needed."""
+    the resolve header is needed. ``model`` is the one the request goes to: an upload is
+    bound to it. ``on_checked`` is given what the local files are, by (field, index)
+    (the price of an instruction edit follows its source's length)."""
     checked = check_local_media(request)
+    if on_checked is not None:
+        on_checked({key: info for key, (_, info) in checked.items()})
     uploaded: dict[str, str] = {}  # identity -> oss URL: one upload per distinct input
     replacements = {}
     items = {(m.field, m.index): m for m in request.media_inputs()}

@@ -1,4 +1,5 @@
-"""The emulator's HTTP surface: DashScope's VACE routes, temporary storage, result files.
+"""The emulator's HTTP surface: DashScope's routes (VACE, wan2.7-videoedit), temporary
+storage, result files.
 
 Routes and bodies follow ``docs/api-contract.md`` (§2, §11–§13). Whatever a request
 holds, the answer is DashScope's JSON (``request_id``, ``code``, ``message``): a malformed
@@ -92,7 +93,7 @@ class Emulator:
             )
         body = _parse_json(await _read_body(request, self.config.max_body_bytes))
         oss = request.headers.get(c.OSS_RESOLVE_HEADER, "").lower() == "enable"
-        body = check_submit(body, model=self.config.model, oss_resolve=oss)
+        body = check_submit(body, model=self.config.models, oss_resolve=oss)
         forced = self.config.faults.take("submit", ("fail_task",))
         failure = (forced.code, forced.message) if forced else None
         task = self.tasks.submit(key, body, failure)
@@ -158,16 +159,13 @@ class Emulator:
         if task.status == c.FAILED:
             out |= {"code": task.code, "message": task.message}
         if task.status == c.SUCCEEDED:
-            prompt = task.body["input"]["prompt"]
+            prompt = task.body["input"].get("prompt")  # wan2.7-videoedit's is optional
             out["video_url"] = self._result_url(task)
-            out["orig_prompt"] = prompt
-            if task.body["parameters"].get("prompt_extend", True):
+            if prompt is not None:
+                out["orig_prompt"] = prompt
+            if prompt is not None and task.body["parameters"].get("prompt_extend", True):
                 out["actual_prompt"] = prompt + " Cinematic lighting, smooth camera motion."
-            body["usage"] = {
-                "video_duration": max(1, round(task.video_duration or 0)),
-                "video_ratio": "standard",
-                "video_count": 1,
-            }
+            body["usage"] = _usage(task)
         return body
 
     def _list_row(self, task: EmulatedTask) -> dict:
@@ -324,10 +322,31 @@ class Emulator:
                 raise TaskFailure(
                     "InvalidFile.Format", f"The file of {name} cannot be read: {exc}"
                 ) from exc
-        check_media(inp, infos)
-        media = {k: (v if k == "ref_images_url" else v[0]) for k, v in fetched.items()}
+        check_media(inp, infos, params)
+        lists = ("ref_images_url", c.EDIT27_REFERENCE_TYPE)
+        media = {k: (v if k in lists else v[0]) for k, v in fetched.items()}
         result = await asyncio.to_thread(render, task.function, inp, params, media)
         return result.data, result.duration_s
+
+
+def _usage(task: EmulatedTask) -> dict:
+    """What a SUCCEEDED task reports it billed: VACE the output's whole seconds (§10);
+    wan2.7-videoedit the source's seconds used plus the output's, and the tier (§17.7)."""
+    seconds = task.video_duration or 0.0
+    if task.function != c.INSTRUCTION_EDIT:
+        return {
+            "video_duration": max(1, round(seconds)),
+            "video_ratio": "standard",
+            "video_count": 1,
+        }
+    tier = task.body["parameters"].get("resolution", c.EDIT27_DEFAULT_RESOLUTION)
+    return {
+        "duration": round(2 * seconds, 2),
+        "input_video_duration": round(seconds, 2),
+        "output_video_duration": round(seconds, 2),
+        "video_count": 1,
+        "SR": int(tier.removesuffix("P")),
+    }
 
 
 def _window(start: str | None, end: str | None, now: float) -> tuple[float, float]:

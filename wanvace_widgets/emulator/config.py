@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .. import contract as c
 from ..clock import Clock, SystemClock
-from ..regions import REGIONS
+from ..families import FAMILIES, VACE
 from .faults import Faults
 
 __all__ = ["PROFILES", "EmulatorConfig"]
@@ -52,7 +52,13 @@ class EmulatorConfig:
 
     @property
     def model(self) -> str:
-        return REGIONS[self.region][1]
+        """The region's VACE model."""
+        return VACE.model_name(self.region)
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """Every model the region serves: VACE's and wan2.7-videoedit."""
+        return tuple(family.model_name(self.region) for family in FAMILIES.values())
 
     @classmethod
     def profile(cls, name: str, **overrides: object) -> EmulatorConfig:

@@ -2,13 +2,18 @@
 
 Not Wan output: cheap numpy effects that a person can relate to the request (the subject
 over the background, the source recoloured by its control condition, only the masked
-region changed, frames joined, the canvas widened). Sizes, frame rate and length follow
-``docs/api-contract.md`` §10: 30 fps H.264, no audio, the 720P tier, at most 5 s. A
-corner mark says the video is emulated.
+region changed, frames joined, the canvas widened, the source restyled by the words of an
+instruction). Sizes, frame rate and length follow ``docs/api-contract.md`` §10 for VACE
+(30 fps H.264, no audio, the 720P tier, at most 5 s) and §17.8 for wan2.7-videoedit (its
+resolution and ratio, the source's length or ``duration``, sound by ``audio_setting``).
+A corner mark says the video is emulated.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -16,9 +21,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from .. import contract as c
-from ..media import encode_mp4, read_image, read_video
+from ..media import Audio, encode_mp4, iter_frames, probe, read_audio, read_image, read_video
 
-__all__ = ["RenderedVideo", "output_size_for_input", "render"]
+__all__ = ["RenderedVideo", "edit27_size", "output_size_for_input", "render"]
 
 FPS = c.OUTPUT_FPS
 MARK = "EMULATED"
@@ -34,6 +39,16 @@ class RenderedVideo:
     frames: int
 
 
+@dataclass
+class Frames:
+    """What a function's renderer makes: its frames (made lazily, one at a time), how
+    many, and a sound track when it has one."""
+
+    frames: Iterator[np.ndarray]
+    count: int
+    audio: Audio | None = None
+
+
 def output_size_for_input(width: int, height: int) -> tuple[int, int]:
     """Keep a size within the 720P tier, else scale it down keeping the aspect ratio."""
     long_side, short_side = max(width, height), min(width, height)
@@ -42,25 +57,28 @@ def output_size_for_input(width: int, height: int) -> tuple[int, int]:
 
 
 def render(function: str, input: dict, parameters: dict, media: dict) -> RenderedVideo:
-    """Render the emulated result of one task; ``media`` maps API fields to fetched bytes."""
-    renderers: dict[str, Callable[[dict, dict, dict], tuple[Iterator[np.ndarray], int]]] = {
+    """Render the emulated result of one task; ``media`` maps API fields (and the types of
+    ``input.media``) to fetched bytes. Frames are encoded as they are made."""
+    renderers: dict[str, Callable[[dict, dict, dict], Frames]] = {
         "image_reference": _image_reference,
         "video_repainting": _video_repainting,
         "video_edit": _video_edit,
         "video_extension": _video_extension,
         "video_outpainting": _video_outpainting,
+        c.INSTRUCTION_EDIT: _instruction_edit,
     }
-    frames, count = renderers[function](input, parameters, media)
-    frames = list(frames)
-    h, w = frames[0].shape[:2]
-    data = encode_mp4((_mark(f) for f in frames), FPS)
-    return RenderedVideo(data, w // 2 * 2, h // 2 * 2, FPS, count / FPS, count)
+    made = renderers[function](input, parameters, media)
+    first = next(made.frames)
+    h, w = first.shape[:2]
+    frames = itertools.chain([first], made.frames)
+    data = encode_mp4((_mark(f) for f in frames), FPS, audio=made.audio)
+    return RenderedVideo(data, w // 2 * 2, h // 2 * 2, FPS, made.count / FPS, made.count)
 
 
 # -- the five functions ----------------------------------------------------------------
 
 
-def _image_reference(inp: dict, params: dict, media: dict):
+def _image_reference(inp: dict, params: dict, media: dict) -> Frames:
     w, h = _size(params)
     images = [read_image(b) for b in media["ref_images_url"][: c.REF_IMAGES_MAX]]
     tags = params.get("obj_or_bg") or ["obj"] * len(images)
@@ -81,10 +99,10 @@ def _image_reference(inp: dict, params: dict, media: dict):
                 _paste(frame, rgb, alpha, x, y)
             yield frame
 
-    return frames(), count
+    return Frames(frames(), count)
 
 
-def _video_repainting(inp: dict, params: dict, media: dict):
+def _video_repainting(inp: dict, params: dict, media: dict) -> Frames:
     source = _source(media, "video_url")
     w, h = output_size_for_input(source[0].shape[1], source[0].shape[0])
     effect = _CONTROL_EFFECTS[params.get("control_condition", "depth")]
@@ -105,10 +123,10 @@ def _video_repainting(inp: dict, params: dict, media: dict):
                 .astype(np.uint8)
             )
 
-    return out(), len(source)
+    return Frames(out(), len(source))
 
 
-def _video_edit(inp: dict, params: dict, media: dict):
+def _video_edit(inp: dict, params: dict, media: dict) -> Frames:
     source = _source(media, "video_url")
     w, h = _size(params)
     if "mask_image_url" in media:
@@ -133,10 +151,10 @@ def _video_edit(inp: dict, params: dict, media: dict):
                 frame[m] = patch[m]
             yield _fit(frame, w, h)
 
-    return out(), len(source)
+    return Frames(out(), len(source))
 
 
-def _video_extension(inp: dict, params: dict, media: dict):
+def _video_extension(inp: dict, params: dict, media: dict) -> Frames:
     first = _anchor(media, "first_clip_url", "first_frame_url")
     last = _anchor(media, "last_clip_url", "last_frame_url")
     ref = (first or last)[0]
@@ -157,10 +175,10 @@ def _video_extension(inp: dict, params: dict, media: dict):
             yield (start.astype(np.float32) * (1 - t) + end.astype(np.float32) * t).astype(np.uint8)
         yield from tail
 
-    return out(), len(head) + middle + len(tail)
+    return Frames(out(), len(head) + middle + len(tail))
 
 
-def _video_outpainting(inp: dict, params: dict, media: dict):
+def _video_outpainting(inp: dict, params: dict, media: dict) -> Frames:
     source = _source(media, "video_url")
     sh, sw = source[0].shape[:2]
     top, bottom, left, right = (float(params.get(s, 1.0)) for s in c.SCALE_FIELDS)
@@ -182,7 +200,7 @@ def _video_outpainting(inp: dict, params: dict, media: dict):
             canvas[y0 : y0 + inner_h, x0 : x0 + inner_w] = _fit(rgb, inner_w, inner_h)
             yield canvas
 
-    return out(), len(source)
+    return Frames(out(), len(source))
 
 
 # -- helpers ----------------------------------------------------------------------------
@@ -300,4 +318,185 @@ def _mark(frame: np.ndarray) -> np.ndarray:
     x, y = img.width - 8 - 6 * len(MARK), img.height - 20
     draw.rectangle((x - 4, y - 3, img.width - 4, img.height - 5), fill=(0, 0, 0))
     draw.text((x, y), MARK, fill=(255, 255, 255))
+    return np.asarray(img)
+
+
+# -- wan2.7-videoedit (§17.8) --------------------------------------------------------------
+
+
+def edit27_size(params: dict, width: int, height: int) -> tuple[int, int]:
+    """The output size: the resolution's size for ``ratio``, or without one the source's
+    shape with that resolution's 16:9 area (decided, §17.8)."""
+    tier = params.get("resolution", c.EDIT27_DEFAULT_RESOLUTION)
+    sizes = c.EDIT27_SIZES[tier]
+    if params.get("ratio"):
+        return sizes[params["ratio"]]
+    area = sizes["16:9"][0] * sizes["16:9"][1]
+    scale = math.sqrt(area / (width * height))
+    return _even(width * scale), _even(height * scale)
+
+
+def _instruction_edit(inp: dict, params: dict, media: dict) -> Frames:
+    """The source, restyled as the instruction's words say, with the reference images'
+    subjects walking in front, and the instruction captioned on top."""
+    video = media[c.EDIT27_VIDEO_TYPE]
+    info = probe(video)
+    source_s = min(info.duration_s or 0.0, float(c.EDIT27_DURATION_RANGE[1]))
+    seconds = min(params["duration"], source_s) if params.get("duration") else source_s
+    count = max(1, round(seconds * FPS))
+    w, h = edit27_size(params, info.width, info.height)
+    prompt = inp.get("prompt") or ""
+    style = _style_of(prompt)
+    references = [read_image(b) for b in media.get(c.EDIT27_REFERENCE_TYPE, [])]
+    cutouts = [_cutout(img, int(h * 0.5)) for img in references]
+    caption = f"edit: {prompt}" if prompt else "edit: (a style transfer of the model's choice)"
+
+    def out():
+        for i, rgb in enumerate(_resampled(video, info.fps or FPS, count)):
+            frame = style(_cover(rgb, w, h).astype(np.float32)).clip(0, 255).astype(np.uint8)
+            t = i / max(1, count - 1)
+            for k, (cut, alpha) in enumerate(cutouts):
+                slot = (k + 1) / (len(cutouts) + 1)
+                x = int(w * (slot - 0.08 + 0.16 * t) - cut.shape[1] / 2)
+                _paste(frame, cut, alpha, x, h - cut.shape[0] - 4)
+            yield _caption(frame, caption)
+
+    return Frames(out(), count, _edit27_audio(prompt, params, video, count / FPS))
+
+
+def _resampled(video: bytes, fps: float, count: int) -> Iterator[np.ndarray]:
+    """``count`` frames of the source at the output's 30 fps, decoded one at a time."""
+    decoded = iter_frames(video)
+    current, index = next(decoded), 0
+    for i in range(count):
+        wanted = int(i * fps / FPS)
+        while index < wanted:
+            following = next(decoded, None)
+            if following is None:
+                break
+            current, index = following, index + 1
+        yield current
+
+
+def _cover(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
+    """Scale to cover ``w`` × ``h`` keeping the aspect ratio, then crop the middle."""
+    sh, sw = rgb.shape[:2]
+    scale = max(w / sw, h / sh)
+    scaled = _fit(rgb, max(w, round(sw * scale)), max(h, round(sh * scale)))
+    y0, x0 = (scaled.shape[0] - h) // 2, (scaled.shape[1] - w) // 2
+    return scaled[y0 : y0 + h, x0 : x0 + w]
+
+
+def _grayscale(rgb: np.ndarray) -> np.ndarray:
+    return np.repeat(_gray(rgb)[..., None], 3, axis=2)
+
+
+def _posterize(rgb: np.ndarray) -> np.ndarray:
+    """Eight levels a channel (a bit mask on bytes: floor division of floats is slow)."""
+    return (rgb.clip(0, 255).astype(np.uint8) & 0xE0) + 16
+
+
+def _night(rgb: np.ndarray) -> np.ndarray:
+    return rgb * np.array([0.35, 0.4, 0.7], np.float32)
+
+
+def _snow(rgb: np.ndarray) -> np.ndarray:
+    frost = rgb * 0.6 + 110
+    frost[::9, ::7] = 255
+    return frost
+
+
+def _invert(rgb: np.ndarray) -> np.ndarray:
+    return 255 - rgb
+
+
+def _mirror(rgb: np.ndarray) -> np.ndarray:
+    return rgb[:, ::-1]
+
+
+#: words of an instruction the emulator acts on, in order, and the effect of each (§17.8);
+#: an instruction with none of them gets the default style (posterized), as a style transfer
+_STYLE_WORDS: tuple[tuple[tuple[str, ...], Callable[[np.ndarray], np.ndarray]], ...] = (
+    (("black and white", "black-and-white", "grayscale", "greyscale", "monochrome", "黑白"),
+     _grayscale),
+    (("sketch", "pencil", "line art", "drawing", "素描", "线稿"), _scribble),
+    (("clay", "claymation", "cartoon", "anime", "comic", "painting", "watercolor", "黏土",
+      "卡通", "动漫"), _posterize),
+    (("night", "dark", "moonlight", "夜"), _night),
+    (("snow", "snowy", "winter", "frost", "雪"), _snow),
+    (("invert", "inverted", "negative"), _invert),
+    (("mirror", "mirrored", "flip", "flipped"), _mirror),
+)  # fmt: skip
+#: colour words and the colour the frame is washed with
+_COLOUR_WORDS: tuple[tuple[tuple[str, ...], tuple[int, int, int]], ...] = (
+    (("red", "红"), (230, 30, 30)),
+    (("green", "绿"), (30, 200, 60)),
+    (("blue", "蓝"), (30, 80, 240)),
+    (("yellow", "黄"), (250, 220, 30)),
+    (("purple", "紫"), (150, 40, 200)),
+    (("orange", "橙"), (255, 140, 0)),
+    (("pink", "粉"), (255, 105, 180)),
+    (("gold", "golden", "金"), (212, 175, 55)),
+)
+
+
+def _says(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``words``: an English word whole ("red", not "bored"),
+    a Chinese one anywhere."""
+    return any(
+        re.search(rf"\b{re.escape(word)}\b", text) if word.isascii() else word in text
+        for word in words
+    )
+
+
+def _style_of(prompt: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The effects an instruction names (every style word and colour found), or the default
+    style for an instruction that names none."""
+    text = prompt.lower()
+    effects = [effect for words, effect in _STYLE_WORDS if _says(text, words)]
+    colours = [rgb for words, rgb in _COLOUR_WORDS if _says(text, words)]
+    if not effects and not colours:
+        effects = [_posterize]
+
+    def apply(rgb: np.ndarray) -> np.ndarray:
+        for effect in effects:
+            rgb = effect(rgb).astype(np.float32)
+        for colour in colours:
+            rgb = rgb * 0.55 + np.array(colour, np.float32) * 0.45
+        return rgb
+
+    return apply
+
+
+#: words of an instruction that ask for sound: with ``audio_setting=auto`` they make a new
+#: sound track (decided, §17.8)
+_SOUND_WORDS = (
+    "music", "musical", "sound", "sounds", "song", "audio", "voice", "sing", "singing",
+    "melody", "noise", "beat", "soundtrack", "音乐", "声音", "配乐", "歌",
+)  # fmt: skip
+
+
+def _edit27_audio(prompt: str, params: dict, video: bytes, seconds: float) -> Audio | None:
+    """``origin`` keeps the source's sound (none if it has none); ``auto`` makes a new one
+    when the instruction asks for sound, and keeps the source's otherwise."""
+    setting = params.get("audio_setting", c.EDIT27_DEFAULT_AUDIO_SETTING)
+    if setting == "auto" and _says(prompt.lower(), _SOUND_WORDS):
+        rate = 44_100
+        t = np.arange(int(seconds * rate)) / rate
+        chord = sum(np.sin(2 * np.pi * hz * t) for hz in (261.6, 329.6, 392.0)) / 3
+        pulse = 0.3 * chord * (0.6 + 0.4 * np.sin(2 * np.pi * 2 * t))
+        return np.stack([pulse, pulse]).astype(np.float32), rate
+    return read_audio(video, seconds)
+
+
+def _caption(frame: np.ndarray, text: str) -> np.ndarray:
+    """The instruction on a dark band across the top (cut to the frame's width; characters
+    the built-in font lacks shown as ``?``)."""
+    img = Image.fromarray(np.ascontiguousarray(frame))
+    draw = ImageDraw.Draw(img)
+    fits = max(8, (img.width - 12) // 6)
+    shown = text if len(text) <= fits else text[: fits - 3] + "..."
+    shown = shown.encode("ascii", "replace").decode("ascii")
+    draw.rectangle((0, 0, img.width, 18), fill=(0, 0, 0))
+    draw.text((6, 4), shown, fill=(255, 255, 255))
     return np.asarray(img)

@@ -1,8 +1,9 @@
 """Emulated tasks: their lifecycle on the emulator's clock, quotas, and the render job.
 
 A task is PENDING for ``pending_s`` (longer under the 'queue' policy while its key has
-``max_concurrent`` tasks running), then RUNNING for at least ``running_s`` and until its
-media are fetched, checked and rendered, then SUCCEEDED or FAILED. State is advanced
+``max_concurrent`` tasks of its model running: quotas are per key and model), then RUNNING
+for at least ``running_s`` and until its media are fetched, checked and rendered, then
+SUCCEEDED or FAILED. State is advanced
 lazily whenever the store is asked, so a manual clock drives it without sleeping.
 
 Memory stays bounded (``docs/api-contract.md`` §15): a task is forgotten once it is past
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from .. import contract as c
+from ..families import function_of_body
 from .blobs import Blobs
 from .config import EmulatorConfig
 from .validation import ApiFailure, TaskFailure
@@ -57,7 +59,8 @@ class EmulatedTask:
 
     @property
     def function(self) -> str:
-        return self.body["input"]["function"]
+        """VACE's ``input.function``, or the function of a model without one."""
+        return function_of_body(self.body) or ""
 
     @property
     def live(self) -> bool:
@@ -100,13 +103,16 @@ class TaskStore:
     # -- lifecycle ----------------------------------------------------------------------
 
     def submit(self, key: str, body: dict, failure: tuple[str, str] | None = None) -> EmulatedTask:
+        """Take a checked body as a new task, within the quota of its key and model
+        (contract §12.3: limits are per account and model)."""
         self.advance()
-        live = sum(1 for t in self.tasks.values() if t.key == key and t.live)
+        model = body["model"]
+        live = sum(1 for t in self.tasks.values() if _same_quota(t, key, model) and t.live)
         if self.config.quota_policy == "reject" and live >= self.config.max_concurrent:
             raise ApiFailure(
                 429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."
             )
-        self._rate(self._submits, key, self.config.submits_per_second)
+        self._rate(self._submits, f"{key}\0{model}", self.config.submits_per_second)
         task = EmulatedTask(
             str(uuid.uuid4()),
             key,
@@ -158,14 +164,10 @@ class TaskStore:
         ready = task.submitted_at + self.config.pending_s
         if now < ready:
             return
-        running = [t for t in self.tasks.values() if t.key == task.key and t.status == c.RUNNING]
-        if len(running) >= self.config.max_concurrent:
+        peers = [t for t in self.tasks.values() if _same_quota(t, task.key, task.body["model"])]
+        if sum(1 for t in peers if t.status == c.RUNNING) >= self.config.max_concurrent:
             return
-        freed = [
-            t.ended_at
-            for t in self.tasks.values()
-            if t.key == task.key and t.ended_at is not None and t.started_at is not None
-        ]
+        freed = [t.ended_at for t in peers if t.ended_at is not None and t.started_at is not None]
         slot_free = max((f for f in freed if f <= now), default=ready)
         task.started_at = max(ready, min(slot_free, now))
         task.status = c.RUNNING
@@ -222,6 +224,11 @@ class TaskStore:
         jobs = [t.job for t in self.tasks.values() if t.job is not None and not t.job.done()]
         if jobs:
             await asyncio.gather(*jobs, return_exceptions=True)
+
+
+def _same_quota(task: EmulatedTask, key: str, model: str) -> bool:
+    """Whether ``task`` counts against the quota of ``key`` and ``model``."""
+    return task.key == key and task.body["model"] == model
 
 
 def _drop_older(times: deque[float], limit: float) -> deque[float]:

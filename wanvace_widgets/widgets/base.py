@@ -26,6 +26,7 @@ import traitlets
 from .. import contract as c
 from .. import lifecycle as s
 from ..errors import JobInProgressError, VaceError, ValidationError
+from ..families import list_max_cost_usd
 from ..requests import VaceRequest, is_remote_url
 from ..tasks import Task, TaskSnapshot
 from ..uploads import local_media_problems
@@ -484,7 +485,7 @@ class VaceWidget(W.VBox):
                 label=client.backend_label,
                 model=client.model,
                 emulator=client.is_emulator,
-                price_usd=c.estimated_cost_usd(client.model),
+                price_usd=list_max_cost_usd(self.request_class.function, client.region),
             )
         return self._backend_info
 

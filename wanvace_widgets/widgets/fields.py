@@ -63,9 +63,11 @@ class FieldControl:
         return spec.default
 
     def read(self) -> Any:
-        """The value for the request; None means "leave it out"."""
+        """The value for the request; None means "leave it out" (so does empty text)."""
         value = self.control.value
         if value == _DEFAULT or (value == self.spec.default and not self.spec.required):
+            return None
+        if self.spec.kind == "text" and not value.strip():
             return None
         return value
 
@@ -92,7 +94,7 @@ def _choice_options(spec: Param, initial: Any) -> list[tuple[str, str]]:
     """(label, value) pairs; the API's default says what it is, e.g. "(default: none)"."""
     options = [(v + (" (default)" if v == spec.default else ""), v) for v in spec.choices]
     if initial not in spec.choices:
-        options.insert(0, (f"(default: {spec.default or 'none'})", _DEFAULT))
+        options.insert(0, (f"(default: {spec.absent_means or spec.default or 'none'})", _DEFAULT))
     return options
 
 
@@ -110,8 +112,12 @@ def _control(spec: Param, initial: Any) -> W.ValueWidget:
         return W.FloatSlider(value=initial, min=low, max=high, step=0.05, **common)
     if spec.kind == "integer" and high is None:
         return W.IntText(value=initial, **common)
-    if spec.kind == "integer":
-        return W.BoundedIntText(value=initial, min=low, max=high, **common)
+    if spec.kind == "integer":  # a row whose 0 means something takes 0 too (duration)
+        return W.BoundedIntText(
+            value=initial, min=0 if spec.zero_means else low, max=high, **common
+        )
+    if spec.kind == "text":
+        return W.Textarea(value=initial or "", placeholder=spec.help, **common)
     if spec.kind == "boolean":
         return W.Checkbox(
             value=bool(initial), description=spec.label, indent=False, layout=W.Layout(width="auto")

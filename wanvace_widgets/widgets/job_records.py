@@ -19,26 +19,15 @@ from .. import lifecycle as s
 from ..errors import server_text
 from ..job_entry import JobEntry
 from ..params import params_of
-from ..requests import (
-    ImageReference,
-    VaceRequest,
-    VideoEdit,
-    VideoExtension,
-    VideoOutpainting,
-    VideoRepainting,
-)
+from ..requests import REQUEST_CLASSES, VaceRequest
 from ..server_time import seconds_between
 from ..tasks import TaskSnapshot
 
 __all__ = ["JobRecord", "function_title", "request_code", "request_from_summary"]
 
-REQUEST_CLASSES: dict[str, type[VaceRequest]] = {
-    cls.function: cls
-    for cls in (ImageReference, VideoRepainting, VideoEdit, VideoExtension, VideoOutpainting)
-}
 #: how a request summary writes media given as bytes (``VaceRequest.summary``): not a file
 _BYTES_PLACEHOLDER = re.compile(r"<\d+ bytes>")
-_MAX_TEXT = 20_000  # the journal keeps prompts of at most 800 characters; a longer one is cut
+_MAX_TEXT = 20_000  # the journal keeps prompts of at most 5000 characters; a longer one is cut
 #: the latest plausible time (year 5000): anything later is not a time of ours
 _MAX_EPOCH = 95_617_584_000.0
 _LIVE = frozenset({s.QUEUED, s.UPLOADING, s.SUBMITTING, s.PENDING, s.RUNNING})

@@ -13,8 +13,8 @@ from pathlib import Path
 import ipywidgets as W
 import traitlets
 
-from .. import contract as c
 from ..media import MediaReadError, thumbnail
+from ..params import IMAGE_MEDIA, MEDIA_EXTENSIONS
 from ..requests import is_remote_url
 from .form_check import problem_html
 
@@ -45,10 +45,9 @@ class MediaPicker(W.VBox):
         super().__init__()
         self.kind = kind
         self._shows_preview = preview
-        accept = ",".join(
-            c.IMAGE_EXTENSIONS if kind in ("image", "mask_image") else c.VIDEO_EXTENSIONS
-        )
-        what = "image" if kind in ("image", "mask_image") else "MP4 video"
+        accept = ",".join(MEDIA_EXTENSIONS[kind])
+        videos = "/".join(e[1:].upper() for e in MEDIA_EXTENSIONS[kind])
+        what = "image" if kind in IMAGE_MEDIA else f"{videos} video"
         self._text = W.Text(
             placeholder=f"URL (https://, oss://) or path of a local {what}",
             layout=W.Layout(width="auto", flex="1 1 160px", min_width="0"),
@@ -130,7 +129,7 @@ class MediaPicker(W.VBox):
         if isinstance(value, str) and is_remote_url(value):
             if value.startswith("http"):
                 url = html.escape(value, quote=True)
-                tag = "img" if self.kind in ("image", "mask_image") else "video"
+                tag = "img" if self.kind in IMAGE_MEDIA else "video"
                 self._preview.value = (
                     f"<{tag} src='{url}' style='max-height:120px' controls></{tag}>"
                 )
