@@ -97,3 +97,11 @@ def new_models(build):
     result = build()
     made = [w for key, w in list(_instances.items()) if key not in before]
     return result, made, W.Widget.get_manager_state(drop_defaults=True, widgets=made)["state"]
+
+
+def widget_tree(widget) -> list:
+    """``widget`` and every widget under it (through ``children``), in page order."""
+    found = [widget]
+    for child in getattr(widget, "children", ()):
+        found += widget_tree(child)
+    return found

@@ -30,7 +30,12 @@ function render({ model, el }) {
   );
   const action = button("", "wanvace-action", "");
   row.append(generate, again, action);
-  el.append(row);
+  // the job's stage for screen readers: a live region that stays, so each change is heard
+  const live = document.createElement("div");
+  live.className = "wanvace-sr-only wanvace-announcement";
+  live.setAttribute("role", "status");
+  live.setAttribute("aria-live", "polite");
+  el.append(row, live);
   let waiting = false; // a click was sent and the kernel has not answered it yet
 
   function update() {
@@ -63,6 +68,11 @@ function render({ model, el }) {
     update();
   });
   model.on("change:generate_enabled change:again_enabled change:action", update);
+  const announce = () => {
+    live.textContent = model.get("announcement");
+  };
+  model.on("change:announcement", announce);
+  announce();
   update();
 }
 
