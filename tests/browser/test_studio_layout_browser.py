@@ -216,6 +216,12 @@ def test_a_whole_job_by_keyboard_alone(page, front):
     press_until(page, "Tab", f"() => ({FOCUSED})({generate!r})", "Generate")
     wait_for(page, generate_enabled(function), "Generate was not enabled for the typed prompt")
     page.keyboard.press("Enter")
+    wait_for(  # the job of the typed prompt, done (the tab may show an earlier result)
+        page,
+        "[...document.querySelectorAll('.wanvace-jobs .wj-row[data-status=SUCCEEDED]')]"
+        ".some(row => row.querySelector('.wj-prompt').textContent === 'Wide hills, typed.')",
+        "the job of the typed prompt did not succeed",
+    )
     wait_for(
         page,
         f"document.querySelector('{widget(function)} .wanvace-announcement')"
@@ -237,12 +243,6 @@ def test_a_whole_job_by_keyboard_alone(page, front):
     )
     state = page.locator(video).evaluate("v => ({autoplay: v.autoplay, loop: v.loop})")
     assert state == {"autoplay": False, "loop": False}
-    wait_for(  # the job of the typed prompt
-        page,
-        "[...document.querySelectorAll('.wanvace-jobs .wj-prompt')]"
-        ".some(row => row.textContent === 'Wide hills, typed.')",
-        "the history has no job of the typed prompt",
-    )
 
 
 def test_axe_finds_no_serious_or_critical_violation(page, front):

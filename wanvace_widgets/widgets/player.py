@@ -124,7 +124,7 @@ class ResultPlayer(W.VBox):
             result = _video_html(url, "result", "wanvace-result")
             self._html.value = (
                 "<div style='display:flex;gap:8px;flex-wrap:wrap;align-items:flex-start'>"
-                f"{column.format('240px', result + link)}{source}</div>"
+                f"{column.format('320px', result + link)}{source}</div>"
             )
             self.children = [self._html]
             return
