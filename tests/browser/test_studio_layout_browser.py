@@ -175,9 +175,15 @@ def test_nothing_overflows_sideways_at_1100_px(page, front, viewport):
         assert columns.evaluate("el => el.scrollWidth <= el.clientWidth + 1"), function
         layouts[function] = root.evaluate(COLUMNS)
     page.screenshot(path=str(ARTIFACTS / f"studio_1100_{front.app}_{front.theme}.png"))
-    # where the widget is 700 px or wider the result stands beside the form
+    # where the widget is 700 px or wider the result stands beside the form: just either
+    # side of that width (the page around the widget takes the same room at any width)
+    around = 1100 - layouts["video_outpainting"]["width"]
+    for width in (695, 705):
+        viewport({"width": around + width, "height": 900})
+        layouts[f"video_outpainting at {width}"] = page.locator(widget(TABS[-1])).evaluate(COLUMNS)
     for function, layout in layouts.items():
         assert layout["beside"] == (layout["width"] >= 700), (function, layout)
+    assert layouts["video_outpainting at 705"]["beside"]
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"studio_1100_{front.app}_{front.theme}.json").write_text(json.dumps(layouts))
 
@@ -194,9 +200,17 @@ def press_until(page, key: str, script: str, what: str, most: int = 60) -> None:
 FOCUSED = "(sel) => !!document.activeElement?.matches(sel)"
 
 
-def test_a_whole_job_by_keyboard_alone(page, front):
+def test_a_whole_job_by_keyboard_alone(page, front, request):
     """From the studio's tab bar: the outpainting tab by the arrow keys, a new prompt typed,
     Generate by Enter, the result played by Space; no mouse after the first focus."""
+    if front.app == "notebook":
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="in Notebook 7 ipywidgets' tab bar does not move on the arrow keys "
+                "(it does in JupyterLab): the studio's tabs need a tab bar of their own",
+            )
+        )
     function = "video_outpainting"
     first = page.locator(".wanvace-studio .lm-TabBar-tab").first
     first.evaluate("el => el.focus()")  # arriving at the studio (e.g. Tab from the cell)
