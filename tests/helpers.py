@@ -140,3 +140,9 @@ def write_raw_rows(path, *records: object) -> None:
                 "VALUES (?, NULL, '?', ?, ?)",
                 (f"raw-{i}", float(i), text),
             )
+def widget_tree(widget) -> list:
+    """``widget`` and every widget under it (through ``children``), in page order."""
+    found = [widget]
+    for child in getattr(widget, "children", ()):
+        found += widget_tree(child)
+    return found

@@ -19,7 +19,7 @@ import traitlets
 from PIL import Image
 
 import wanvace_widgets as wv
-from tests.helpers import make_client
+from tests.helpers import make_client, widget_tree
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.frame_previews import FRAME_MAX_SIDE, FramePreviews, mask_frame_limit
 from wanvace_widgets.media import MediaInfo, encode_image, encode_mp4
@@ -35,6 +35,7 @@ SYNCED = {
     "mask_frame_id",
     "shown_frame",
     "frame_jpeg",
+    "growth_png",
     "mask_png",
     "applied_seq",
     "can_undo",
@@ -321,7 +322,8 @@ def test_the_synced_state_is_small_and_holds_no_paths_but_the_relative_one(media
         len(v) if isinstance(v, (bytes, memoryview)) else len(json.dumps(v)) for v in data.values()
     )
     assert size < 15_000, size  # the frame JPEG is most of it
-    assert len(painter.mask_png) < 1_000 and len(state["_esm"]) < 16_000
+    assert len(painter.mask_png) < 1_000 and len(painter.growth_png) < 1_500
+    assert len(state["_esm"]) < 20_000
 
 
 def test_one_finished_stroke_is_one_small_update_to_the_page(media, workdir, sent):
@@ -331,8 +333,9 @@ def test_one_finished_stroke_is_one_small_update_to_the_page(media, workdir, sen
     assert [m[0] for m in sent] == ["comm_msg"]
     data = sent[0][1]
     changed = set(data["state"]) | {path[0] for path in data["buffer_paths"]}
-    assert changed == {"mask_png", "applied_seq", "can_undo", "saved_as"}
-    assert sent[0][2] < 1_500
+    # the tinted mask and the line it grows to (mask_type tracking, the default)
+    assert changed == {"mask_png", "growth_png", "applied_seq", "can_undo", "saved_as"}
+    assert sent[0][2] < 2_500
     sent.clear()
     page_says(painter, {"action": "undo", "seq": 2})
     assert len(sent) == 1
@@ -352,25 +355,25 @@ async def client(tmp_path):
 
 def controls(widget):
     return {
-        name: widget._controls[name].control for name in ("video", "mask_image", "mask_frame_id")
+        name: widget.controls[name].control for name in ("video", "mask_image", "mask_frame_id")
     }
 
 
 async def test_the_edit_form_paints_into_its_mask_field_and_generates(media, workdir, client):
     widget = wv.VideoEditWidget(client=client)
-    painter, form = widget._painter, controls(widget)
-    assert painter in widget._inputs.children and painter.frame_limit == 0
-    widget._prompt.value = "A knight."
+    painter, form = widget.painter, controls(widget)
+    tree = widget_tree(widget)  # under the mask frame it sets, in the main column
+    assert tree.index(painter) > tree.index(widget.controls["mask_frame_id"].widget)
+    assert painter not in widget_tree(widget.advanced) and painter.frame_limit == 0
+    widget.controls["prompt"].write("A knight.")
     form["video"].set_value(str(media["source"]))
     assert painter.frame_limit == 90 and not widget.ready  # no mask yet
     form["mask_frame_id"].value = 10
     assert painter.mask_frame_id == 10
     page_says(painter, stroke([100, 100, 300, 200], seq=1))
     assert form["mask_image"].value == "masks/source-mask.png"
-    assert widget._overlay.value == ""  # the painter shows this mask itself
-    thumbnail = form["mask_image"]._preview.value
+    assert form["mask_image"].preview_html == ""  # the painter shows this mask: one view
     page_says(painter, stroke([500, 50, 600, 300], seq=2))  # same file, new content
-    assert form["mask_image"]._preview.value != thumbnail  # the field's preview follows
     request = widget.request
     assert request.mask_image == "masks/source-mask.png" and request.mask_frame_id == 10
     assert widget.ready
@@ -383,7 +386,7 @@ async def test_the_edit_form_paints_into_its_mask_field_and_generates(media, wor
 
 async def test_the_form_and_the_painter_keep_the_same_frame(media, workdir, client):
     widget = wv.VideoEditWidget(client=client)
-    painter, form = widget._painter, controls(widget)
+    painter, form = widget.painter, controls(widget)
     form["video"].set_value(str(media["source"]))
     form["mask_frame_id"].value = 500  # typed past the video's 90 frames
     assert painter.mask_frame_id == 90  # the painter shows the last frame it has
@@ -394,7 +397,7 @@ async def test_the_form_and_the_painter_keep_the_same_frame(media, workdir, clie
 
 async def test_clearing_the_painting_empties_the_mask_field(media, workdir, client):
     widget = wv.VideoEditWidget(client=client)
-    painter, form = widget._painter, controls(widget)
+    painter, form = widget.painter, controls(widget)
     form["video"].set_value(str(media["source"]))
     page_says(painter, stroke([100, 100], seq=1))
     page_says(painter, {"action": "clear", "seq": 2})
@@ -408,10 +411,9 @@ async def test_a_mask_picked_in_the_form_is_loaded_into_the_painter(media, workd
         prompt="x", video=media["source"], mask_image=media["mask"], mask_frame_id=3
     )
     widget = wv.VideoEditWidget(client=client, request=request)
-    painter, form = widget._painter, controls(widget)
+    painter, form = widget.painter, controls(widget)
     original = np.asarray(Image.open(media["mask"]))[..., 0] == 255
     assert (painter.mask == original).all() and painter.mask_frame_id == 3
-    assert "data:image/jpeg" in widget._overlay.value  # not the painter's: the overlay stays
     page_says(painter, stroke([600, 50], radius=20, seq=1))  # touch it up
     assert form["mask_image"].value == "masks/source-mask.png"
     assert (
@@ -424,7 +426,7 @@ async def test_a_mask_picked_in_the_form_is_loaded_into_the_painter(media, workd
 
 async def test_a_remote_video_or_mask_leaves_the_painter_alone(media, workdir, client):
     widget = wv.VideoEditWidget(client=client)
-    painter, form = widget._painter, controls(widget)
+    painter, form = widget.painter, controls(widget)
     form["video"].set_value(str(media["source"]))
     page_says(painter, stroke([100, 100], seq=1))
     form["mask_image"].set_value("https://example.com/mask.png")
@@ -437,7 +439,7 @@ async def test_a_mask_chosen_before_the_video_is_loaded_when_the_video_comes(
     media, workdir, client
 ):
     widget = wv.VideoEditWidget(client=client)
-    painter, form = widget._painter, controls(widget)
+    painter, form = widget.painter, controls(widget)
     form["mask_image"].set_value(str(media["mask"]))
     assert painter.mask is None
     form["video"].set_value(str(media["source"]))

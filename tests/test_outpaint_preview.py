@@ -12,6 +12,7 @@ import traitlets
 from PIL import Image
 
 import wanvace_widgets as wv
+from tests.helpers import widget_tree
 from wanvace_widgets.widgets.outpaint_preview import (
     PREVIEW_MAX_SIDE,
     OutpaintPreview,
@@ -82,14 +83,16 @@ async def test_the_outpainting_form_drives_its_preview(media, client):
         client=client,
         request=wv.VideoOutpainting(prompt="wide", video=media["source"], right_scale=1.4),
     )
-    preview = widget._preview
-    inputs = list(widget._inputs.children)  # the form's column, under the scales
-    assert inputs.index(preview) == inputs.index(widget._controls["right_scale"].widget) + 1
-    assert widget._controls["video"].control._preview.value == ""  # the source is shown once
+    preview = widget.preview
+    tree = widget_tree(widget)  # the form's column, right under the scales
+    assert tree.index(preview) == tree.index(widget.controls["right_scale"].widget) + len(
+        widget_tree(widget.controls["right_scale"].widget)
+    )
+    assert widget.controls["video"].control.preview_html == ""  # the source is shown once
     assert preview.canvas == widened_canvas(640, 360, 1, 1, 1, 1.4)
-    widget._controls["top_scale"].control.value = 1.5
+    widget.controls["top_scale"].control.value = 1.5
     assert preview.canvas == widened_canvas(640, 360, 1.5, 1, 1, 1.4)
-    widget._controls["video"].control.set_value(None)
+    widget.controls["video"].control.set_value(None)
     assert preview.canvas == {}
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from dataclasses import replace
 
 import ipywidgets as W
 import pytest
 
 import wanvace_widgets as wv
-from tests.helpers import make_client
+from tests.helpers import make_client, widget_tree
 from wanvace_widgets import contract as c
 from wanvace_widgets import params
 from wanvace_widgets.emulator import EmulatorConfig, create_app
@@ -351,7 +352,7 @@ def test_a_new_row_reaches_the_emulator_and_the_form_without_other_edits(monkeyp
     assert check_submit(body, model="m", oss_resolve=False)["parameters"] == {"zoom": 2.0}
     assert form_params("video_outpainting")[-1] is zoom
     control = FieldControl(zoom)
-    assert isinstance(control.control, W.FloatSlider) and control.control.max == 3.0
+    assert isinstance(control.control, W.BoundedFloatText) and control.control.max == 3.0
 
 
 # -- the forms --------------------------------------------------------------------------------
@@ -370,14 +371,30 @@ async def client(tmp_path):
 @pytest.mark.parametrize("function", [f for f in c.FUNCTIONS if f != "image_reference"])
 async def test_each_form_shows_its_table_rows_in_order(function, client):
     widget = WIDGETS[function](client=client)
-    assert list(widget._controls) == [r.attr for r in form_params(function)]
-    for attr, control in widget._controls.items():
-        assert control.spec is param(function, attr)
+    assert list(widget.controls) == [r.attr for r in form_params(function)]
+    for attr, control in widget.controls.items():  # the row (with the form's suggestion)
+        assert replace(control.spec, suggested=None) == replace(param(function, attr), suggested=None)
+
+
+@pytest.mark.parametrize("function", list(WIDGETS))
+async def test_every_row_of_the_table_has_a_control_where_the_table_says(function, client):
+    """The common rows too: a row added to the table reaches the form, in the Advanced
+    section when the row says so, or this fails."""
+    widget = WIDGETS[function](client=client)
+    shown = {ctrl.spec.api_name for ctrl in widget.controls.values()}
+    assert shown == {row.api_name for row in params_of(function) if row.in_form}
+    folded = set(widget_tree(widget.advanced.body))
+    for ctrl in widget.controls.values():
+        assert (ctrl.widget in folded) == ctrl.spec.advanced, ctrl.spec.attr
 
 
 async def test_the_image_reference_form_splits_its_list_rows_into_slots(client):
     widget = wv.ImageReferenceWidget(client=client)
-    assert list(widget._controls) == [
+    assert list(widget.controls) == [
+        "prompt",
+        "prompt_extend",
+        "seed",
+        "watermark",
         "ref_image_1",
         "tag_1",
         "ref_image_2",
@@ -386,14 +403,14 @@ async def test_the_image_reference_form_splits_its_list_rows_into_slots(client):
         "tag_3",
         "size",
     ]
-    assert [widget._controls[f"tag_{i}"].read() for i in (1, 2, 3)] == ["obj", "bg", "obj"]
+    assert [widget.controls[f"tag_{i}"].read() for i in (1, 2, 3)] == ["obj", "bg", "obj"]
 
 
 @pytest.mark.parametrize(
     "row, widget_type",
     [
         (param("video_edit", "mask_type"), W.Dropdown),
-        (param("video_edit", "expand_ratio"), W.FloatSlider),
+        (param("video_edit", "expand_ratio"), W.BoundedFloatText),
         (param("video_edit", "mask_frame_id"), W.IntText),
         (param("video_edit", "watermark"), W.Checkbox),
     ],
@@ -443,17 +460,24 @@ def test_a_duration_whose_zero_means_the_source_takes_zero_and_two_to_ten():
     ratio = FieldControl(param(c.INSTRUCTION_EDIT, "ratio"))
     assert ratio.control.options[0] == ("(default: the source's)", "(default)")
     assert ratio.read() is None
+def test_the_prompt_is_a_labelled_box_with_a_count_and_lists_are_not_offered():
+    prompt = FieldControl(param("video_edit", "prompt"))
+    assert isinstance(prompt.control, W.Textarea) and prompt.control.description == "Prompt *"
+    prompt.write("hills")
+    assert prompt.read() == "hills" and "5 / 800 characters" in prompt.count_html
+    with pytest.raises(ValueError, match="no form control for a choice_list row"):
+        FieldControl(param("image_reference", "obj_or_bg"))  # a form splits it into slots
 
 
 async def test_a_mask_frame_past_the_video_blocks_generate_next_to_the_field(client, media):
     widget = wv.VideoEditWidget(client=client)
     widget.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["mask"]))
     assert widget.ready
-    widget._controls["mask_frame_id"].write(500)  # the sample has 90 frames (3 s at 30 fps)
+    widget.controls["mask_frame_id"].write(500)  # the sample has 90 frames (3 s at 30 fps)
     assert not widget.ready
-    assert "last frame, 91" in widget._controls["mask_frame_id"].error.value
-    widget._controls["mask_frame_id"].write(91)
-    assert widget.ready and widget._controls["mask_frame_id"].error.value == ""
+    assert "last frame, 91" in widget.shown_problems["mask_frame_id"]
+    widget.controls["mask_frame_id"].write(91)
+    assert widget.ready and "mask_frame_id" not in widget.shown_problems
 
 
 async def test_the_edit_form_sends_mask_options_with_a_mask_video(client, media):
@@ -480,7 +504,7 @@ async def test_a_form_request_is_accepted_by_the_emulator(client, media):
     assert check_submit(body, model=client.model, oss_resolve=False)["parameters"] == {
         "expand_ratio": 0.3
     }
-    assert math.isclose(widget._controls["expand_ratio"].read(), 0.3)
+    assert math.isclose(widget.controls["expand_ratio"].read(), 0.3)
 
 
 def test_every_instruction_edit_row_but_the_image_list_has_a_form_control():

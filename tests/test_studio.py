@@ -86,17 +86,16 @@ async def test_a_result_goes_to_another_tab_as_a_path_beside_the_notebook(
         assert labels and not any(label.startswith(title) for label in labels), offered
     relative = task.local_path.relative_to(client.results_dir.parent).as_posix()
     assert relative == f"results/{task.local_path.name}"
-    extension._target.value = "Video outpainting: source video"
-    extension._reuse_button.click()
-    assert studio["video_outpainting"]._controls["video"].read() == relative
+    extension.send_result("Video outpainting: source video")
+    assert studio["video_outpainting"].controls["video"].read() == relative
     assert studio._tabs.selected_index == 4
     # and from the history, into a third tab
     studio.history.use_as_input(task.job_id, "Video edit: source video")
-    assert studio["video_edit"]._controls["video"].read() == relative
+    assert studio["video_edit"].controls["video"].read() == relative
     assert studio._tabs.selected_index == 2
     studio.history.use_as_input(task.job_id, "Video extension: first clip")
     assert "cannot go" in studio.history._list.message  # its own function
-    assert studio["video_outpainting"]._controls["video"].read() == relative
+    assert studio["video_outpainting"].controls["video"].read() == relative
 
 
 async def test_load_into_form_fills_the_jobs_own_tab(client, studio_of, media):

@@ -16,55 +16,47 @@ from wanvace_widgets import contract as c
 API_NAMES = re.compile(r"\b(obj_or_bg|ref_images|mask_image|mask_video|first_frame|_url)\b")
 
 
-def shown_problems(widget) -> dict[str, str]:
-    """Every error text on screen, by where it is."""
-    shown = {"prompt": widget._prompt_error.value, "options": widget._options_error.value}
-    for attr, ctrl in widget._controls.items():
-        shown[attr] = ctrl.control._message.value if ctrl.spec.kind == "media" else ctrl.error.value
-    return {where: text for where, text in shown.items() if text}
-
-
 async def test_all_problems_are_shown_at_once_each_beside_its_control(emulated, media, tmp_path):
     widget = wv.ImageReferenceWidget(client=emulated)
     notes = tmp_path / "notes.txt"
     notes.write_text("not an image")
-    widget._prompt.value = "x"
-    widget._prompt.value = ""  # typed, then deleted
-    widget._seed.value = "abc"
-    widget._controls["ref_image_1"].write(str(media["subject"]))
-    widget._controls["ref_image_2"].write(str(notes))
-    widget._controls["tag_1"].write("bg")  # image 2 is the background too: two backgrounds
-    shown = shown_problems(widget)
+    widget.controls["prompt"].write("x")
+    widget.controls["prompt"].write("")  # typed, then deleted
+    widget.controls["seed"].write("abc")
+    widget.controls["ref_image_1"].write(str(media["subject"]))
+    widget.controls["ref_image_2"].write(str(notes))
+    widget.controls["tag_1"].write("bg")  # image 2 is the background too: two backgrounds
+    shown = widget.shown_problems
     assert "Required: describe the video you want" in shown["prompt"]
-    assert "Must be a whole number" in shown["options"]
+    assert "Must be a whole number" in shown["seed"]
     assert "Must be a jpg" in shown["ref_image_2"]  # "entry 2" of the list, beside image 2
     # the background rule beside the "image 1 is" dropdown the user changed (the untouched
     # "image 2 is" stays plain: only what was touched turns red)
-    assert "at most one &#x27;bg&#x27;" in shown["tag_1"]
-    assert set(shown) == {"prompt", "options", "ref_image_2", "tag_1"}
+    assert "at most one 'bg'" in shown["tag_1"]
+    assert set(shown) == {"prompt", "seed", "ref_image_2", "tag_1"}
     assert not API_NAMES.search(" ".join(shown.values()))
-    assert not widget.ready and not widget._buttons.generate_enabled
-    assert "4 problems marked in red" in widget._status.value
+    assert not widget.ready and not widget.buttons.generate_enabled
+    assert "4 problems marked in red" in widget.status_html
 
 
 async def test_rules_between_fields_are_in_the_forms_words(emulated, media):
     edit = wv.VideoEditWidget(client=emulated)
     edit.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["mask"]))
-    edit._controls["mask_video"].write(str(media["source"]))  # both masks
-    text = edit._controls["mask_image"].control._message.value
+    edit.controls["mask_video"].write(str(media["source"]))  # both masks
+    text = edit.shown_problems["mask_image"]
     assert "Give exactly one of mask image (recommended) or mask video" in text
     extension = wv.VideoExtensionWidget(client=emulated)
     extension.set_request(wv.VideoExtension(prompt="x", first_frame=media["last_frame"]))
-    extension._controls["video"].write(str(media["source"]))  # a motion video, no 'keep'
-    assert "Required with a motion video" in extension._controls["control_condition"].error.value
-    assert not API_NAMES.search(extension._status.value + edit._status.value)
+    extension.controls["video"].write(str(media["source"]))  # a motion video, no 'keep'
+    assert "Required with a motion video" in extension.shown_problems["control_condition"]
+    assert not API_NAMES.search(extension.status_html + edit.status_html)
 
 
 async def test_a_fresh_form_is_not_red_and_the_status_says_what_is_missing(emulated):
     widget = wv.VideoEditWidget(client=emulated)
-    assert shown_problems(widget) == {}
-    assert "wanvace-error" not in widget._status.value
-    status = widget._status.value
+    assert widget.shown_problems == {}
+    assert "wanvace-error" not in widget.status_html
+    status = widget.status_html
     assert "Not ready: Prompt — required: describe the video you want" in status
     assert "Source video — required" in status and "Ready:" not in status
 
@@ -74,7 +66,7 @@ async def test_the_status_says_ready_exactly_when_generate_is_on(emulated, reque
     seen = []
 
     def look() -> None:
-        seen.append(("Ready:" in widget._status.value, widget._buttons.generate_enabled))
+        seen.append(("Ready:" in widget.status_html, widget.buttons.generate_enabled))
 
     look()  # fresh: neither
     widget.set_request(requests_by_function["video_outpainting"])
@@ -83,19 +75,20 @@ async def test_the_status_says_ready_exactly_when_generate_is_on(emulated, reque
     look()  # a job is live: neither
     await widget.wait(30)
     look()  # done, form still valid: both
-    widget._prompt.value = ""
+    widget.controls["prompt"].write("")
     look()  # invalid again: neither
     assert seen == [(False, False), (True, True), (False, False), (True, True), (False, False)]
 
 
 async def test_the_prompt_counts_its_characters_live(emulated):
     widget = wv.VideoOutpaintingWidget(client=emulated)
-    widget._prompt.value = "hills"
-    assert "5 / 800 characters" in widget._prompt_count.value
-    widget._prompt.value = "h" * (c.PROMPT_MAX_CHARS + 1)
-    assert "801 / 800 characters" in widget._prompt_count.value
-    assert "#b00020" in widget._prompt_count.value  # over the limit: red
-    assert "Has 801 characters" in widget._prompt_error.value
+    widget.controls["prompt"].write("hills")
+    prompt = widget.controls["prompt"]
+    assert "5 / 800 characters" in prompt.count_html and "wanvace-over" not in prompt.count_html
+    widget.controls["prompt"].write("h" * (c.PROMPT_MAX_CHARS + 1))
+    assert "801 / 800 characters" in prompt.count_html
+    assert "wanvace-over" in prompt.count_html  # over the limit: marked (red, bold)
+    assert "Has 801 characters" in widget.shown_problems["prompt"]
 
 
 @pytest.mark.parametrize("valid", [False, True])
@@ -108,7 +101,7 @@ async def test_the_price_is_shown_for_valid_and_invalid_forms(
         if valid:
             widget.set_request(wv.VideoOutpainting(prompt="x", video="https://x.example/v.mp4"))
         assert widget.ready == valid
-        assert words in widget._status.value
+        assert words in widget.status_html
     await service.aclose()
 
 
@@ -120,6 +113,29 @@ async def test_the_bill_is_shown_after_the_job(widget_app, tmp_path, media):
     widget.submit()
     await widget.wait(30)
     billed = widget.task.billed_usd
-    assert billed and f"Billed: ${billed:.2f}" in widget._status.value
-    assert "up to $0.50 a job" in widget._status.value  # the price stays
+    assert billed and f"Billed: ${billed:.2f}" in widget.status_html
+    assert "up to $0.50 a job" in widget.status_html  # the price stays
     await client.aclose()
+
+
+async def test_advanced_opens_when_something_in_it_changes_or_is_wrong(emulated, media):
+    widget = wv.VideoOutpaintingWidget(client=emulated)
+    toggle = widget.advanced.toggle
+    assert not widget.advanced.expanded and toggle.summary == ""  # a new form: folded
+    assert widget.advanced.body.layout.display == "none"
+    widget.controls["seed"].write("42")
+    assert widget.advanced.expanded and widget.advanced.body.layout.display is None
+    assert toggle.summary == "seed 42"
+    toggle.expanded = False  # the user folds it: a changed value may stay folded, named
+    widget.controls["watermark"].write(True)
+    assert not widget.advanced.expanded
+    assert toggle.summary == "seed 42, add an 'AI-generated' mark on"
+    widget.controls["seed"].write("abc")  # wrong: shown, whatever the user chose
+    assert widget.advanced.expanded and "whole number" in widget.shown_problems["seed"]
+    loaded = wv.VideoOutpaintingWidget(
+        client=emulated,
+        request=wv.VideoOutpainting(prompt="x", video=media["source"], prompt_extend=False),
+    )
+    assert not loaded.advanced.expanded  # prompt_extend off is what this form starts with
+    loaded.set_request(wv.VideoOutpainting(prompt="x", video=media["source"], seed=7))
+    assert loaded.advanced.expanded and "seed 7" in loaded.advanced.toggle.summary

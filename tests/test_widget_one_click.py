@@ -14,7 +14,7 @@ from wanvace_widgets.emulator import EmulatorConfig, create_app
 
 def page_clicks(widget, name: str) -> None:
     """A click message from the page, as the buttons' front end sends it."""
-    widget._buttons._on_page_message(widget._buttons, {"click": name}, [])
+    widget.buttons._on_page_message(widget.buttons, {"click": name}, [])
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ async def test_four_fast_clicks_make_one_job(slow_app, tmp_path, requests_by_fun
     for _ in range(4):
         page_clicks(widget, "generate")
     assert len(client.tasks) == 1 and widget.jobs == client.tasks
-    assert widget._buttons.answered == 4  # each click answered: the page re-enables its row
+    assert widget.buttons.answered == 4  # each click answered: the page re-enables its row
     await widget.wait(30)
     assert len(client.tasks) == 1 and widget.status == "SUCCEEDED"
     assert len(slow_app.state.emulator.tasks.tasks) == 1  # what the server saw
@@ -48,19 +48,19 @@ async def test_submit_refuses_while_live_and_generate_again_makes_a_second(
     with pytest.raises(wv.JobInProgressError, match="Generate again") as refused:
         widget.submit()
     assert refused.value.status == first.status and len(client.tasks) == 1
-    assert widget._buttons.again_enabled and not widget._buttons.generate_enabled
+    assert widget.buttons.again_enabled and not widget.buttons.generate_enabled
     page_clicks(widget, "again")  # on purpose: a second, separately paid variation
     second = widget.task
     assert second is not first and widget.jobs == [first, second] and len(client.tasks) == 2
     await until(
-        lambda: "Also live from this form" in widget._status.value or first.done,
+        lambda: "Also live from this form" in widget.status_html or first.done,
         "the first job was not listed as also live",
     )
     await first.wait(30)
     await second.wait(30)
     assert first.status == second.status == "SUCCEEDED"
-    assert "Also live from this form" not in widget._status.value  # nothing left behind
-    assert widget._buttons.generate_enabled and not widget._buttons.again_enabled
+    assert "Also live from this form" not in widget.status_html  # nothing left behind
+    assert widget.buttons.generate_enabled and not widget.buttons.again_enabled
     await client.aclose()
 
 
@@ -70,12 +70,12 @@ async def test_a_refused_click_is_said_in_the_status(slow_app, tmp_path, request
         client=client, request=requests_by_function["video_outpainting"]
     )
     widget.submit()
-    widget._buttons.generate_enabled = True  # as if a second view had not heard yet
+    widget.buttons.generate_enabled = True  # as if a second view had not heard yet
     page_clicks(widget, "generate")
-    assert "is still live, so nothing was sent" in widget._status.value
+    assert "is still live, so nothing was sent" in widget.status_html
     assert len(client.tasks) == 1
     await widget.wait(30)
-    assert "still live" not in widget._status.value  # old news once the job moved on
+    assert "still live" not in widget.status_html  # old news once the job moved on
     await client.aclose()
 
 
@@ -91,18 +91,18 @@ async def test_an_unconfirmed_submit_keeps_generate_off_until_the_task_list_has_
     )
     widget.submit()
     await until(
-        lambda: widget.status == "UNCONFIRMED" and widget._buttons.action == "reconcile",
+        lambda: widget.status == "UNCONFIRMED" and widget.buttons.action == "reconcile",
         "the submit never showed as UNCONFIRMED",
         30,
     )
-    assert not widget._buttons.generate_enabled
-    assert "do not generate again blindly" in widget._status.value
+    assert not widget.buttons.generate_enabled
+    assert "do not generate again blindly" in widget.status_html
     with pytest.raises(wv.JobInProgressError):
         widget.submit()
     # the client reads the server's task list by itself once the window has settled
     await until(lambda: widget.status == "ERROR", "the task list never told", 30)
-    assert "SubmitNotCreated" in widget._status.value and "submit it again" in widget._status.value
-    assert widget._buttons.generate_enabled and len(app.state.emulator.tasks.tasks) == 0
+    assert "SubmitNotCreated" in widget.status_html and "submit it again" in widget.status_html
+    assert widget.buttons.generate_enabled and len(app.state.emulator.tasks.tasks) == 0
     widget.submit()
     await widget.wait(30)
     assert widget.status == "SUCCEEDED" and len(app.state.emulator.tasks.tasks) == 1

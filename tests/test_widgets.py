@@ -30,43 +30,43 @@ WIDGETS = {
 @pytest.mark.parametrize("function", list(WIDGETS))
 async def test_each_widget_generates_and_plays(function, emulated, requests_by_function):
     widget = WIDGETS[function](client=emulated)
-    assert not widget._buttons.generate_enabled and widget.status == "invalid"
+    assert not widget.buttons.generate_enabled and widget.status == "invalid"
     widget.set_request(requests_by_function[function])
     assert widget.request.summary() == requests_by_function[function].summary()  # round-trip
-    assert widget._buttons.generate_enabled and widget.status == "idle"
-    assert "offline emulator" in widget._status.value
+    assert widget.buttons.generate_enabled and widget.status == "idle"
+    assert "offline emulator" in widget.status_html
     statuses = []
     widget.observe(lambda change: statuses.append(change["new"]), "status")
-    widget._buttons.click("generate")
-    assert not widget._buttons.generate_enabled  # at once, before the job got anywhere
+    widget.buttons.click("generate")
+    assert not widget.buttons.generate_enabled  # at once, before the job got anywhere
     await widget.wait(timeout=30)
     assert statuses[0] == "QUEUED" and statuses[-1] == "SUCCEEDED"
     assert "PENDING" in statuses or "RUNNING" in statuses
     assert widget.task.local_path.exists() and widget.local_path == str(widget.task.local_path)
-    assert widget.task.task_id in widget._status.value
-    video = widget._player.children[1]
+    assert widget.task.task_id in widget.status_html
+    video = widget.player.children[1]
     assert isinstance(video, W.Video) and video.controls and not video.autoplay  # no server here
-    assert widget._buttons.generate_enabled and widget.jobs == [widget.task]
+    assert widget.buttons.generate_enabled and widget.jobs == [widget.task]
 
 
 async def test_validation_message_sits_next_to_the_field(emulated, media):
     widget = wv.VideoRepaintingWidget(client=emulated)
-    widget._prompt.value = "paint"
-    widget._controls["video"].control.set_value(str(media["source"]))
+    widget.controls["prompt"].write("paint")
+    widget.controls["video"].control.set_value(str(media["source"]))
     assert widget.ready
-    widget._controls["video"].control.set_value(str(media["subject"]))  # an image, not a video
+    widget.controls["video"].control.set_value(str(media["subject"]))  # an image, not a video
     assert not widget.ready
-    assert "mp4" in widget._controls["video"].control._message.value
-    widget._seed.value = "-3"
-    assert "Must be between 0 and 2147483647" in widget._options_error.value
-    assert "mp4" in widget._controls["video"].control._message.value  # both, at once
+    assert "mp4" in widget.controls["video"].control.message_html
+    widget.controls["seed"].write("-3")
+    assert "Must be between 0 and 2147483647" in widget.shown_problems["seed"]
+    assert "mp4" in widget.controls["video"].control.message_html  # both, at once
 
 
 async def test_mask_of_the_wrong_size_blocks_generate_before_paying(emulated, media):
     widget = wv.VideoEditWidget(client=emulated)
     widget.set_request(wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["subject"]))
-    assert not widget.ready and not widget._buttons.generate_enabled
-    assert "resolution" in widget._controls["mask_image"].control._message.value
+    assert not widget.ready and not widget.buttons.generate_enabled
+    assert "resolution" in widget.controls["mask_image"].control.message_html
     with pytest.raises(wv.ValidationError):
         widget.submit()
 
@@ -82,8 +82,8 @@ async def test_server_text_is_escaped_in_failures(emulated, widget_app, requests
     with pytest.raises(wv.TaskFailedError):
         await widget.wait(30)
     assert widget.status == "FAILED"
-    assert "<script>" not in widget._status.value and "&lt;script&gt;" in widget._status.value
-    assert "InternalError" in widget._status.value and "request_id" in widget._status.value
+    assert "<script>" not in widget.status_html and "&lt;script&gt;" in widget.status_html
+    assert "InternalError" in widget.status_html and "request_id" in widget.status_html
 
 
 async def test_cancel_while_pending_stop_watching_while_running_and_follow_again(tmp_path, media):
@@ -91,7 +91,7 @@ async def test_cancel_while_pending_stop_watching_while_running_and_follow_again
     client = make_client(app, tmp_path)
     request = wv.VideoOutpainting(prompt="wide", video=media["source"])
     widget = wv.VideoOutpaintingWidget(client=client, request=request)
-    buttons = widget._buttons
+    buttons = widget.buttons
     assert buttons.action == ""
     widget.submit()
     await until(lambda: widget.status == "PENDING" and buttons.action == "cancel", "no Cancel")
@@ -99,13 +99,13 @@ async def test_cancel_while_pending_stop_watching_while_running_and_follow_again
     with pytest.raises(wv.TaskCanceledError):
         await widget.wait(5)
     assert (
-        widget.status == "CANCELED" and buttons.action == "" and "Canceled" in widget._status.value
+        widget.status == "CANCELED" and buttons.action == "" and "Canceled" in widget.status_html
     )
     widget.submit(again=True)  # nothing is live: a plain second job
     await until(lambda: widget.status == "RUNNING" and buttons.action == "stop", "no Stop")
     buttons.click("action")
     assert not widget.task.watching and buttons.action == "follow"
-    assert "still runs on the server and is billed" in widget._status.value
+    assert "still runs on the server and is billed" in widget.status_html
     assert not buttons.generate_enabled and buttons.again_enabled  # it still runs: no 2nd job
     buttons.click("action")  # Follow again
     await until(lambda: widget.task.watching and buttons.action == "stop", "not followed again")
@@ -124,23 +124,23 @@ async def test_the_status_line_says_when_jobs_like_this_usually_end(tmp_path, me
     widget = wv.VideoOutpaintingWidget(client=client, request=request)
     widget.submit()
     await until(
-        lambda: widget.status == "RUNNING" and "as your earlier jobs" in widget._status.value,
+        lambda: widget.status == "RUNNING" and "as your earlier jobs" in widget.status_html,
         "the status never said when the job usually ends",
     )
-    seconds = int(re.search(r"about (\d+) s more, as your earlier jobs", widget._status.value)[1])
+    seconds = int(re.search(r"about (\d+) s more, as your earlier jobs", widget.status_html)[1])
     assert 30 <= seconds <= 40  # what this kind of job took before, less the time gone
-    assert "data-kind='expected'" in widget._status.value  # a bar towards the usual end
-    assert "5–10 minutes" not in widget._status.value
+    assert "data-kind='expected'" in widget.status_html  # a bar towards the usual end
+    assert "5–10 minutes" not in widget.status_html
     widget.task.stop_watching()
 
     cold = make_client(app, tmp_path / "cold")  # no history: the reference's words
     widget = wv.VideoOutpaintingWidget(client=cold, request=request)
     widget.submit()
     await until(
-        lambda: widget.status == "RUNNING" and "usually 5–10 minutes" in widget._status.value,
+        lambda: widget.status == "RUNNING" and "usually 5–10 minutes" in widget.status_html,
         "the status never gave the service's usual time",
     )
-    assert "as your earlier jobs" not in widget._status.value
+    assert "as your earlier jobs" not in widget.status_html
     widget.task.stop_watching()
     await client.aclose()
     await cold.aclose()
@@ -164,7 +164,7 @@ async def test_widget_state_holds_no_key_and_no_big_media(emulated, requests_by_
 
 async def test_browser_upload_over_the_limit_is_refused_with_a_message(emulated):
     widget = wv.VideoOutpaintingWidget(client=emulated)
-    picker = widget._controls["video"].control
+    picker = widget.controls["video"].control
     big = {
         "name": "huge.mp4",
         "type": "video/mp4",
@@ -173,20 +173,20 @@ async def test_browser_upload_over_the_limit_is_refused_with_a_message(emulated)
         "last_modified": 0,
     }
     picker._on_upload({"new": (big,)})
-    assert picker.value is None and "websocket" in picker._message.value
+    assert picker.value is None and "websocket" in picker.message_html
 
 
 async def test_remote_url_previews_are_escaped(emulated):
     widget = wv.VideoOutpaintingWidget(client=emulated)
-    picker = widget._controls["video"].control
+    picker = widget.controls["video"].control
     picker.set_value("https://example.com/v.mp4?a='><script>")
-    assert "<script>" not in picker._preview.value
+    assert "<script>" not in picker.preview_html
 
 
 async def test_repr_is_short_and_secret_free(emulated):
     widget = wv.ImageReferenceWidget(client=emulated)
     assert repr(widget) == "ImageReferenceWidget(status='invalid')"
-    assert SECRET not in widget._status.value
+    assert SECRET not in widget.status_html
 
 
 def test_default_client_is_the_emulator_without_a_key(monkeypatch, tmp_path):
@@ -212,14 +212,23 @@ async def test_client_httpx_honours_environment_proxies(emulated):
     assert isinstance(http, httpx.AsyncClient) and http._trust_env
 
 
-async def test_edit_widget_lays_the_mask_over_its_frame(emulated, media):
+async def test_the_edit_form_shows_its_mask_once_in_the_painter(emulated, media):
+    """One view of a mask: no thumbnail of the video or the mask, the mask picked in the
+    field loaded into the painter over its frame."""
+    import numpy as np
+
+    from wanvace_widgets.media import read_image
+
     widget = wv.VideoEditWidget(client=emulated)
-    assert widget._overlay.value == ""
     widget.set_request(
         wv.VideoEdit(prompt="x", video=media["source"], mask_image=media["mask"], mask_frame_id=2)
     )
-    assert "data:image/jpeg;base64," in widget._overlay.value and "Frame 2" in widget._overlay.value
-    assert "will be edited" in widget._overlay.value
+    assert widget.controls["video"].control.preview_html == ""
+    assert widget.controls["mask_image"].control.preview_html == ""
+    painter = widget.painter
+    assert painter.mask_frame_id == 2 and painter.frame_jpeg and painter.mask_png
+    white = read_image(media["mask"]).mean(axis=2) > 127
+    assert np.array_equal(painter.mask, white)  # the uploaded mask, loaded to touch up
 
 
 class Later(SystemClock):
@@ -245,11 +254,11 @@ async def test_a_new_widget_resumes_the_unfinished_task_after_a_restart(tmp_path
     after = make_client(app, tmp_path, clock=Later())
     widget = wv.VideoOutpaintingWidget(client=after)
     assert widget.task is not None and widget.task.task_id == task.task_id
-    assert widget._controls["left_scale"].read() == 1.3 and widget._prompt.value == "wide"
+    assert widget.controls["left_scale"].read() == 1.3 and widget.controls["prompt"].read() == "wide"
     # the true submit time and request id, from the journal: not 0 s, not a blank id
     assert widget.task.submitted_at == task.submitted_at
-    assert "10 min 0" in widget._status.value and "since submit" in widget._status.value
-    assert task.request_id and task.request_id in widget._status.value
+    assert "10 min 0" in widget.status_html and "since submit" in widget.status_html
+    assert task.request_id and task.request_id in widget.status_html
     await widget.wait(30)
     assert widget.status == "SUCCEEDED" and widget.local_path
     other = wv.VideoEditWidget(client=after)
@@ -285,12 +294,11 @@ async def test_a_result_goes_to_another_form_by_its_path_beside_the_notebook(
         for w, f in ((extension, "first_clip"), (outpainting, "video"))
     ]
     extension.set_targets(targets)
-    assert extension._target.options == ("Video outpainting: source",)  # never its own form
+    assert extension.result_targets == ("Video outpainting: source",)  # never its own form
     extension.submit()
     await extension.wait(30)
-    assert extension._reuse.layout.display is None
-    extension._reuse_button.click()
-    sent = outpainting._controls["video"].read()
+    extension.send_result()
+    sent = outpainting.controls["video"].read()
     assert sent == display_path(extension.task.local_path) and not sent.startswith("/")
     assert (tmp_path / sent).is_file()
 

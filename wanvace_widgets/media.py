@@ -38,7 +38,6 @@ __all__ = [
     "iter_frames",
     "jpeg_preview",
     "overlay_mask",
-    "mask_preview",
     "probe",
     "read_audio",
     "read_image",
@@ -370,19 +369,3 @@ def overlay_mask(
     out[edit] = out[edit] * (1 - alpha) + np.array(color, np.float32) * alpha
     return out.astype(np.uint8)
 
-
-def mask_preview(
-    video: Source, mask: Source, frame_id: int, fps_floor: float, width: int = 320
-) -> bytes:
-    """A small JPEG of the video's ``frame_id`` (1-based) with the mask's edit region tinted.
-
-    ``fps_floor`` is the slowest frame rate the video may have: enough seconds are decoded
-    to reach the frame at that rate."""
-    import numpy as np
-    from PIL import Image
-
-    frames, _ = read_video(video, max_seconds=(frame_id + 1) / fps_floor)
-    frame = frames[min(frame_id, len(frames)) - 1]
-    tinted = overlay_mask(frame, read_image(mask))
-    height = max(2, width * frame.shape[0] // frame.shape[1])
-    return encode_image(np.asarray(Image.fromarray(tinted).resize((width, height))), "jpeg")

@@ -75,7 +75,8 @@ class Param:
     ``zero_means``: 0 is also accepted, below the bounds, and means this (a duration of 0
     keeps the source's length). ``absent_means`` says what leaving the field out gives when
     no default value is documented (a form shows it). ``suggested`` is what a form starts
-    with where the API has no default.
+    with where the API has no default. ``advanced``: rarely changed, so a form folds it into
+    its "Advanced" section (shown when it differs from what a new form shows, or is wrong).
     """
 
     attr: str
@@ -96,6 +97,7 @@ class Param:
     zero_means: str = ""
     absent_means: str = ""
     suggested: Any = None
+    advanced: bool = False
 
     @property
     def path(self) -> str:
@@ -127,7 +129,9 @@ def _source_video() -> Param:
 
 def _ref_image(help: str) -> Param:
     label = "Reference image (optional)"
-    return _media("ref_image", "ref_images_url", "image", label, help, one_as_list=True)
+    return _media(
+        "ref_image", "ref_images_url", "image", label, help, one_as_list=True, advanced=True
+    )
 
 
 def _option(attr: str, kind: Kind, label: str, help: str, **kw: Any) -> Param:
@@ -142,7 +146,13 @@ def _control(choices: tuple[str, ...], help: str, **kw: Any) -> Param:
 def _size() -> Param:
     sizes = tuple(c.SIZES)
     return _option(
-        "size", "choice", "size", "output width*height", choices=sizes, default=c.DEFAULT_SIZE
+        "size",
+        "choice",
+        "size",
+        "output width*height",
+        choices=sizes,
+        default=c.DEFAULT_SIZE,
+        advanced=True,
     )
 
 
@@ -160,24 +170,42 @@ def _duration() -> Param:
 
 
 def _prompt_extend() -> Param:
-    return _option("prompt_extend", "boolean", "prompt_extend", "let the model rewrite the prompt",
-                   default=True)  # fmt: skip
+    return _option(
+        "prompt_extend",
+        "boolean",
+        "let the model rewrite the prompt",
+        "a language model expands the prompt first",
+        default=True,
+        advanced=True,
+    )
 
 
 def _seed() -> Param:
     return _option(
-        "seed", "integer", "seed", "random when left empty", bounds=(c.SEED_MIN, c.SEED_MAX)
+        "seed",
+        "integer",
+        "seed",
+        "empty = random; the same seed and inputs repeat a result",
+        bounds=(c.SEED_MIN, c.SEED_MAX),
+        advanced=True,
     )
 
 
 def _watermark() -> Param:
-    return _option("watermark", "boolean", "watermark", "adds “AI生成” bottom right", default=False)
+    return _option(
+        "watermark",
+        "boolean",
+        "add an 'AI-generated' mark",
+        "a small mark (in Chinese) in the bottom right corner",
+        default=False,
+        advanced=True,
+    )
 
 
-#: §3: the fields all five VACE functions share (the widgets lay these out themselves)
+#: §3: the fields all five VACE functions share, first in every form
 COMMON: Final = (
     Param("prompt", "prompt", "input", "text", label="Prompt",
-          help="Describe the video you want, rather than giving instructions. ≤ 800 characters.",
+          help="Describe the video you want, rather than giving instructions.",
           length=(1, c.PROMPT_MAX_CHARS), required=True, server_cuts=True),
     _prompt_extend(),
     _seed(),
@@ -228,16 +256,18 @@ FUNCTION_PARAMS: Final[dict[str, tuple[Param, ...]]] = {
               bounds=(c.MASK_FRAME_ID_MIN, None), default=c.MASK_FRAME_ID_MIN),
         _option("mask_type", "choice", "mask type",
                 "tracking: the region follows the object · fixed: the region stays still",
-                choices=c.MASK_TYPES, default="tracking"),
+                choices=c.MASK_TYPES, default="tracking", advanced=True),
         _option("expand_ratio", "range", "expand ratio", "tracking only: how far the mask grows",
-                bounds=c.EXPAND_RATIO_RANGE, default=c.DEFAULT_EXPAND_RATIO),
+                bounds=c.EXPAND_RATIO_RANGE, default=c.DEFAULT_EXPAND_RATIO, advanced=True),
         _option("expand_mode", "choice", "expand mode",
                 "tracking only: hull (polygon), bbox (rectangle), original (the mask's shape)",
-                choices=c.EXPAND_MODES, default="hull"),
+                choices=c.EXPAND_MODES, default="hull", advanced=True),
         _media("mask_video", "mask_video_url", "mask_video", "…or a mask video",
-               "instead of a mask image: same fps, resolution and length as the video"),
+               "instead of a mask image: same fps, resolution and length as the video",
+               advanced=True),
         _ref_image("used in the edited region; " + _IMAGE),
-        _control(c.EDIT_CONTROL_CONDITIONS, "posebodyface or depth of the source", default=""),
+        _control(c.EDIT_CONTROL_CONDITIONS, "posebodyface or depth of the source", default="",
+                 advanced=True),
         _size(),
         _duration(),
     ),
@@ -251,9 +281,9 @@ FUNCTION_PARAMS: Final[dict[str, tuple[Param, ...]]] = {
         _media("last_clip", "last_clip_url", "clip", "Last clip",
                "the video leads into it; " + _CLIP),
         _media("video", "video_url", "video", "Motion video (optional)",
-               "only its motion is used; needs 'keep' below"),
+               "only its motion is used; needs 'keep' below", advanced=True),
         _control(c.EXTENSION_CONTROL_CONDITIONS, "posebodyface or depth of the motion video",
-                 default=""),
+                 default="", advanced=True),
         _duration(),
     ),
     "video_outpainting": (
@@ -314,8 +344,8 @@ def param(function: str, attr: str) -> Param:
 
 
 def form_params(function: str) -> tuple[Param, ...]:
-    """The rows a form shows for ``function``, in order (the common ones excluded)."""
-    return tuple(p for p in FUNCTION_PARAMS[function] if p.in_form)
+    """The rows a form shows for ``function``, in order: the common ones, then its own."""
+    return tuple(p for p in params_of(function) if p.in_form)
 
 
 #: API media field (or ``input.media`` type) → what its files must be; the same in every

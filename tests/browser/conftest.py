@@ -73,6 +73,8 @@ class Lab:
         return f"{self.base}/{route}/{name}?token={self.token}"
 
 
+#: JupyterLab's themes by the name the tests give them
+THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
 #: the two front ends: the Python module that starts each, and its application class
 APPS = {"lab": ("jupyterlab", "LabApp"), "notebook": ("notebook", "JupyterNotebookApp")}
 
@@ -84,10 +86,13 @@ def _write_settings(settings: Path, plugin: str, values: dict) -> None:
 
 
 @contextlib.contextmanager
-def running_jupyter(base: Path, app: str = "lab", save_widget_state: bool = True):
+def running_jupyter(
+    base: Path, app: str = "lab", save_widget_state: bool = True, theme: str = "light"
+):
     """A JupyterLab or Notebook 7 with its own root, settings and runtime folders under
     ``base``; its whole process group is killed afterwards. ``save_widget_state=False`` is
-    the front ends' own default (the tests mostly want the state saved, to search it)."""
+    the front ends' own default (the tests mostly want the state saved, to search it).
+    ``theme``: "light" or "dark" (JupyterLab's own themes, set as the settings editor does)."""
     module, app_class = APPS[app]
     root, settings = base / "root", base / "settings"
     root.mkdir()
@@ -96,6 +101,7 @@ def running_jupyter(base: Path, app: str = "lab", save_widget_state: bool = True
     )
     # no "get notified about Jupyter news?" toast over the widgets in screenshots
     _write_settings(settings, "@jupyterlab/apputils-extension:notification", {"fetchNews": "false"})
+    _write_settings(settings, "@jupyterlab/apputils-extension:themes", {"theme": THEMES[theme]})
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -221,9 +221,12 @@ def test_every_problem_is_shown_at_once_beside_its_control_with_the_price(page, 
     # the status line is its own widget: its update may reach the page after the button's
     wait_for(page, status_includes(REFS, "$0.50"), "no price for a valid form")
     assert page.locator(f"{REFS} .wanvace-error").all_inner_texts() == []  # none yet
+    advanced = page.locator(f"{REFS} .wanvace-disclosure")
+    if advanced.get_attribute("aria-expanded") == "false":
+        advanced.click()  # the seed is folded under Advanced
     prompt, seed = (
         page.locator(f"{REFS} textarea"),
-        page.locator(f"{REFS} input[placeholder=random]"),
+        page.locator(REFS).get_by_label("seed", exact=True),
     )
     tags = page.locator(f"{REFS} select").first
     prompt.fill("")

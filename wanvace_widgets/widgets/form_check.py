@@ -129,7 +129,4 @@ def problem_html(text: str | None) -> str:
     """A problem as a form shows it beside its control; "" for none."""
     if not text:
         return ""
-    return (
-        "<span class='wanvace-error' style='color:#b00020;font-size:12px'>"
-        f"{html.escape(text)}</span>"
-    )
+    return f"<span class='wanvace-error wanvace-problem'>{html.escape(text)}</span>"

@@ -1,17 +1,14 @@
-"""The five widgets, one per VACE function: which fields each shows, and their help."""
+"""The five widgets, one per VACE function: their titles, and what a function adds to the
+shared body (``base.py``): image_reference's image slots, video_edit's mask painter,
+video_outpainting's widened canvas."""
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-import ipywidgets as W
-
 from .. import contract as c
-from ..media import mask_preview
 from ..params import form_params, param
 from ..requests import (
     ImageReference,
@@ -20,12 +17,12 @@ from ..requests import (
     VideoExtension,
     VideoOutpainting,
     VideoRepainting,
-    is_remote_url,
 )
 from .base import VaceWidget
 from .fields import Field
+from .form import Form
 from .form_check import on_screen
-from .mask_painter import MaskPainter, connect_painter
+from .mask_painter import MaskPainter, connect_expand_preview, connect_painter
 from .outpaint_preview import OutpaintPreview, connect_outpaint_preview
 
 __all__ = [
@@ -41,6 +38,7 @@ _TAGS = param("image_reference", "obj_or_bg")
 _LISTS = (_REFS.attr, _TAGS.attr)
 #: the image slots of the image_reference form, 1 … the API's maximum
 _SLOTS = range(1, _REFS.length[1] + 1)
+_SLOT_ATTRS = {f"{kind}_{i}" for kind in ("ref_image", "tag") for i in _SLOTS}
 
 
 def _image_slots() -> tuple[Field, ...]:
@@ -66,24 +64,12 @@ def _image_slots() -> tuple[Field, ...]:
     return tuple(slots)
 
 
-class ImageReferenceWidget(VaceWidget):
-    """``image_reference``: a video from 1–3 reference images."""
+class ImageReferenceForm(Form):
+    """The image_reference form: the table's two list rows shown as image slots, each
+    with its own "image N is" (see ``_image_slots``)."""
 
-    request_class = ImageReference
-    title = "Image reference"
-    intro = (
-        "Make a 5 s video from 1–3 reference images: subjects ('obj') placed in a "
-        "background ('bg')."
-    )
-    extend_prompt_by_default = True
-    source_field = None
-    fields = (
-        *_image_slots(),
-        *(f for f in form_params("image_reference") if f not in (_REFS, _TAGS)),
-    )
-
-    def _values(self) -> dict[str, Any]:
-        values = super()._values()
+    def values(self) -> dict[str, Any]:
+        values = super().values()
         images, tags = [], []
         for i in _SLOTS:
             image, tag = values.pop(f"ref_image_{i}"), values.pop(f"tag_{i}")
@@ -94,11 +80,11 @@ class ImageReferenceWidget(VaceWidget):
         values["obj_or_bg"] = tags or None
         return values
 
-    def _place(self, problems: dict[str, str]) -> dict[str, str]:
+    def place(self, problems: dict[str, str]) -> dict[str, str]:
         """The images' problems beside their own slots: "entry 2 …" of the image list beside
         the second image given; a rule of the tags beside the "image N is" of each image."""
-        placed = super()._place({k: v for k, v in problems.items() if k not in _LISTS})
-        filled = [i for i in _SLOTS if self._controls[f"ref_image_{i}"].read() is not None]
+        placed = super().place({k: v for k, v in problems.items() if k not in _LISTS})
+        filled = [i for i in _SLOTS if self.controls[f"ref_image_{i}"].read() is not None]
         for attr, rule in problems.items():
             if attr not in _LISTS:
                 continue
@@ -110,17 +96,38 @@ class ImageReferenceWidget(VaceWidget):
                 slots = filled or [1]
             slot = "ref_image_{}" if attr == _REFS.attr else "tag_{}"
             for i in slots:
-                placed.setdefault(slot.format(i), on_screen(rule, self.request_class.function))
+                placed.setdefault(slot.format(i), on_screen(rule, self.function))
         return placed
 
-    def _write_fields(self, request: VaceRequest) -> None:
+    def write(self, request: VaceRequest) -> None:
         tags = list(request.obj_or_bg or ["obj"] * len(request.ref_images))
+        for attr, ctrl in self.controls.items():
+            if attr not in _SLOT_ATTRS:
+                ctrl.write(getattr(request, attr))
         for i in _SLOTS:
             has = i <= len(request.ref_images)
-            self._controls[f"ref_image_{i}"].write(request.ref_images[i - 1] if has else None)
+            self.controls[f"ref_image_{i}"].write(request.ref_images[i - 1] if has else None)
             if has:
-                self._controls[f"tag_{i}"].write(tags[i - 1])
-        self._controls["size"].write(request.size)
+                self.controls[f"tag_{i}"].write(tags[i - 1])
+
+
+class ImageReferenceWidget(VaceWidget):
+    """``image_reference``: a video from 1–3 reference images."""
+
+    request_class = ImageReference
+    title = "Image reference"
+    intro = (
+        "Make a 5 s video from 1–3 reference images: subjects ('obj') placed in a "
+        "background ('bg')."
+    )
+    extend_prompt_by_default = True
+    source_field = None
+    fields = tuple(
+        slot
+        for row in form_params("image_reference")
+        for slot in (_image_slots() if row is _REFS else () if row is _TAGS else (row,))
+    )
+    form_class = ImageReferenceForm
 
 
 class VideoRepaintingWidget(VaceWidget):
@@ -132,7 +139,6 @@ class VideoRepaintingWidget(VaceWidget):
         "Keep a video's motion and composition, and repaint it from the prompt "
         "(optionally with a subject image)."
     )
-    fields = form_params("video_repainting")
 
 
 class VideoEditWidget(VaceWidget):
@@ -144,46 +150,25 @@ class VideoEditWidget(VaceWidget):
         "Change only part of a video. In the mask, WHITE pixels are edited and BLACK "
         "pixels are kept; the mask must have the video's resolution."
     )
-    fields = form_params("video_edit")
+
+    # one view of the mask: the painter shows the frame and the mask (one picked in the
+    # field is loaded into it), so neither field shows a thumbnail of its own
+    no_preview = ("video", "mask_image")
 
     def __init__(self, client: Any = None, request: VaceRequest | None = None):
-        self._overlay = W.HTML()
         self._painter = MaskPainter()
         super().__init__(client=client, request=request)
-        self._add_below(None, self._overlay)
-        # the mask painter (mask_painter.py), under the mask field it fills
-        self._add_below(self._controls["mask_image"].widget, self._painter)
+        # the mask painter (mask_painter.py), under the mask frame it sets
+        self._form.add_below("mask_frame_id", self._painter)
         fields = ("video", "mask_image", "mask_frame_id")
-        connect_painter(self._painter, *(self._controls[f].control for f in fields))
+        connect_painter(self._painter, *(self.controls[f].control for f in fields))
+        expand = {f: self.controls[f].control for f in ("mask_type", "expand_ratio", "expand_mode")}
+        connect_expand_preview(self._painter, expand)
 
-    def _after_check(self, request: VaceRequest) -> None:
-        """Lay the mask over its frame, so a wrong polarity is seen before paying."""
-        if self._painter.owns(request.mask_image):  # the painter shows this one already
-            self._overlay.value, self._overlay_key = "", None
-            return
-        key = (str(request.video), str(request.mask_image), request.mask_frame_id)
-        if key != getattr(self, "_overlay_key", None):
-            self._overlay.value = mask_overlay_html(request)
-            self._overlay_key = key
-
-
-def mask_overlay_html(request: VideoEdit) -> str:
-    """The mask's frame with the region to edit tinted, or "" when not both local."""
-    video, mask = request.video, request.mask_image
-    if video is None or mask is None or is_remote_url(video) or is_remote_url(mask):
-        return ""
-    frame_id = request.mask_frame_id or c.MASK_FRAME_ID_MIN
-    preview = mask_preview(_source(video), _source(mask), frame_id, c.VIDEO_MIN_FPS)
-    data = base64.b64encode(preview).decode()
-    return (
-        "<div style='font-size:12px'><img src='data:image/jpeg;base64," + data + "' "
-        "style='border:1px solid #ddd'/><br>Frame " + str(frame_id) + " with the mask: the "
-        "<b style='color:#d0005a'>tinted</b> region (white in the mask) will be edited.</div>"
-    )
-
-
-def _source(value: Any) -> Any:
-    return value if isinstance(value, bytes) else Path(value).expanduser()
+    @property
+    def painter(self) -> MaskPainter:
+        """The mask painter of this form."""
+        return self._painter
 
 
 class VideoExtensionWidget(VaceWidget):
@@ -196,7 +181,6 @@ class VideoExtensionWidget(VaceWidget):
         "frame or clip, or joins both. Clips: MP4, together at most 3 s."
     )
     source_field = "first_clip"
-    fields = form_params("video_extension")
 
 
 class VideoOutpaintingWidget(VaceWidget):
@@ -208,13 +192,17 @@ class VideoOutpaintingWidget(VaceWidget):
         "Widen a video's frame: each scale (1–2) says how far that side reaches, "
         "1.5 = one and a half times the original."
     )
-    fields = form_params("video_outpainting")
-    source_thumbnail = False  # the widened canvas below shows the source's first frame
+    no_preview = ("video",)  # the widened canvas below shows the source's first frame
 
     def __init__(self, client: Any = None, request: VaceRequest | None = None):
         super().__init__(client=client, request=request)
         # the widened canvas (outpaint_preview.py), under the scales
         self._preview = OutpaintPreview()
-        scales = {name: self._controls[name].control for name in c.SCALE_FIELDS}
-        connect_outpaint_preview(self._preview, self._controls["video"].control, scales)
-        self._add_below(self._controls[c.SCALE_FIELDS[-1]].widget, self._preview)
+        scales = {name: self.controls[name].control for name in c.SCALE_FIELDS}
+        connect_outpaint_preview(self._preview, self.controls["video"].control, scales)
+        self._form.add_below(c.SCALE_FIELDS[-1], self._preview)
+
+    @property
+    def preview(self) -> OutpaintPreview:
+        """The widened canvas of this form."""
+        return self._preview

@@ -6,8 +6,10 @@ double-click on Generate paid for two jobs. These buttons live in the page
 whole row at once and sends one message; the row comes back to life when the kernel says
 it has handled that click (``answered``), with whatever the job's new state allows.
 
-The row also carries the function widget's stylesheet (``static/vace_widget.css``): the
-two-column layout, the notice shown when the kernel is gone, the progress bar.
+The row also holds the job's live region: ``announcement``, a short line a screen reader
+says when the job's stage changes (``aria-live``; it lives as long as the row, so every
+change is heard), and carries the function widget's stylesheet (``static/vace_widget.css``):
+the two-column layout, the theme's colours, the notice shown when the kernel is gone.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class JobButtons(anywidget.AnyWidget):
     again_enabled = traitlets.Bool(False, help="shown only while enabled").tag(sync=True)
     action = traitlets.Unicode("", help="one of ACTIONS, or '' for none").tag(sync=True)
     answered = traitlets.Int(0, help="clicks the kernel has handled").tag(sync=True)
+    announcement = traitlets.Unicode("", help="what a screen reader says of the job").tag(
+        sync=True
+    )
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)

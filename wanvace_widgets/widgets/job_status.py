@@ -17,7 +17,7 @@ from ..errors import APIError, TaskError, VaceError
 from ..quota import QueueStatus
 from ..tasks import TaskSnapshot
 
-__all__ = ["Backend", "JobView", "error_html", "format_seconds", "status_html"]
+__all__ = ["Backend", "JobView", "announcement", "error_html", "format_seconds", "status_html"]
 
 #: each state in plain words: (headline, what is going on); the bill comes from lifecycle
 _STAGES = {
@@ -85,14 +85,14 @@ def _job_lines(job: JobView, backend: Backend) -> list[str]:
     headline, detail = _STAGES.get(snap.status, (snap.status, ""))
     if snap.status == s.SUCCEEDED and not snap.finished:
         headline = "Done: saving the video…"
-    colour = "#b00020" if snap.status in _BAD or snap.error else "#1a4f8b"
-    colour = "#1b7f3b" if snap.status == s.SUCCEEDED and not snap.error else colour
+    tone = "wanvace-bad" if snap.status in _BAD or snap.error else "wanvace-live"
+    tone = "wanvace-ok" if snap.status == s.SUCCEEDED and not snap.error else tone
     if snap.finished:
         since = "in all" if snap.submitted_at else ""
     else:
         since = "since submit" if snap.submitted_at else "since Generate"
     head = [
-        f"<b style='color:{colour}'>{html.escape(snap.status)}</b>",
+        f"<b class='{tone}'>{html.escape(snap.status)}</b>",
         html.escape(headline),
         f"{format_seconds(job.elapsed_s)} {since}".strip(),
     ]
@@ -127,6 +127,23 @@ def _job_lines(job: JobView, backend: Backend) -> list[str]:
     if snap.finished:
         lines.append(_bill_line(snap, backend))
     return lines
+
+
+def announcement(snapshot: TaskSnapshot | None) -> str:
+    """What a screen reader says of the job (plain text): its stage, once per change; the
+    elapsed time, which ticks, is left out.
+
+    >>> announcement(None)
+    ''
+    """
+    if snapshot is None:
+        return ""
+    headline, _ = _STAGES.get(snapshot.status, (snapshot.status, ""))
+    if snapshot.status == s.SUCCEEDED and snapshot.finished:
+        headline += ": the result is ready to play"
+    elif snapshot.status == s.SUCCEEDED:
+        headline = "Done: saving the video"
+    return f"Job {snapshot.status}: {headline}."
 
 
 def _progress(job: JobView, emulator: bool) -> str:
@@ -231,7 +248,7 @@ def error_html(error: VaceError) -> str:
         text = " ".join(p for p in parts if p)
     else:
         text = html.escape(str(error))
-    return f"<span class='wanvace-error' style='color:#b00020'>{text}</span>"
+    return f"<span class='wanvace-error'>{text}</span>"
 
 
 def format_seconds(seconds: float) -> str:

@@ -8,9 +8,14 @@ PNG beside the notebook and sends back a 1-bit tinted preview, so what the page 
 what the file holds. The chosen frame comes from the kernel as a small JPEG, only after
 the scrubber rests.
 
+With ``mask_type`` "tracking" (the API's default), a line shows how far the region grows
+by ``expand_ratio`` into the outline ``expand_mode`` names (``mask_growth.py``), sent with
+the mask as another 1-bit PNG; in a form it follows the form's controls.
+
 Synced state (everything else stays in the kernel): ``width``, ``height``,
 ``frame_limit``, ``mask_frame_id`` (the only value the page sets), ``shown_frame``,
-``frame_jpeg``, ``mask_png``, ``applied_seq``, ``can_undo``, ``saved_as``, ``message``.
+``frame_jpeg``, ``mask_png``, ``growth_png``, ``applied_seq``, ``can_undo``, ``saved_as``,
+``message``.
 """
 
 from __future__ import annotations
@@ -22,13 +27,15 @@ from typing import Any
 import anywidget
 import traitlets
 
+from .. import contract as c
 from ..frame_previews import FramePreviews
+from ..mask_growth import grown_region, outline_png
 from ..masks import MaskHistory, OperationError, mask_png, parse_operation, read_mask, tinted_png
 from ..media import MediaReadError
 from ..requests import is_remote_url
 from .player import display_path
 
-__all__ = ["DEFAULT_MASK_FOLDER", "MaskPainter", "connect_painter"]
+__all__ = ["DEFAULT_MASK_FOLDER", "MaskPainter", "connect_expand_preview", "connect_painter"]
 
 _STATIC = Path(__file__).parent / "static"
 #: where painted masks are saved, relative to the kernel's working folder (the notebook's)
@@ -58,6 +65,9 @@ class MaskPainter(anywidget.AnyWidget):
     shown_frame = traitlets.Int(0, help="the frame in frame_jpeg").tag(sync=True)
     frame_jpeg = traitlets.Bytes(b"").tag(sync=True)
     mask_png = traitlets.Bytes(b"", help="the mask tinted, transparent where kept").tag(sync=True)
+    growth_png = traitlets.Bytes(b"", help="the line the region grows to; b'' for none").tag(
+        sync=True
+    )
     applied_seq = traitlets.Int(0, help="the last operation from the page handled").tag(sync=True)
     can_undo = traitlets.Bool(False).tag(sync=True)
     saved_as = traitlets.Unicode("", help="mask_path as shown to the user").tag(sync=True)
@@ -66,6 +76,9 @@ class MaskPainter(anywidget.AnyWidget):
     video = traitlets.Any(None, allow_none=True, help="path or bytes of the source video")
     mask_path = traitlets.Unicode("", help="the saved mask PNG; '' while nothing is painted")
     revision = traitlets.Int(0, help="counts the changes of mask_path or of the file's content")
+    mask_type = traitlets.Unicode("tracking", help="the request's mask_type")
+    expand_ratio = traitlets.Float(c.DEFAULT_EXPAND_RATIO, help="the request's expand_ratio")
+    expand_mode = traitlets.Unicode("hull", help="the request's expand_mode")
 
     def __init__(
         self,
@@ -233,6 +246,17 @@ class MaskPainter(anywidget.AnyWidget):
         history = self._history
         self.mask_png = b"" if history is None else tinted_png(history.mask)
         self.can_undo = history is not None and history.can_undo
+        self._show_growth()
+
+    @traitlets.observe("mask_type", "expand_ratio", "expand_mode")
+    def _show_growth(self, _change: object = None) -> None:
+        """The line the region grows to, for a tracking mask with something painted."""
+        history = self._history
+        if history is None or self.mask_type != "tracking" or not history.mask.any():
+            self.growth_png = b""
+            return
+        ratio = min(max(self.expand_ratio, 0.0), 1.0)
+        self.growth_png = outline_png(grown_region(history.mask, ratio, self.expand_mode))
 
     def _save(self, mask) -> Path | None:
         target = self._target or self._free_target()
@@ -330,6 +354,25 @@ def connect_painter(painter: MaskPainter, video: Any, mask: Any, frame: Any) -> 
     painter.observe(on_saved, "revision")
     frame.observe(painter_follows, "value")
     painter.observe(box_follows, "mask_frame_id")
+
+
+def connect_expand_preview(painter: MaskPainter, controls: dict[str, Any]) -> None:
+    """Let the painter's growth line follow a form's ``mask_type``, ``expand_ratio`` and
+    ``expand_mode`` controls (each with a ``value``; "(default)" or a bad value shows the
+    API's default)."""
+    defaults = {name: painter.trait_defaults(name) for name in controls}
+
+    def follow(name: str, control: Any) -> None:
+        def copy(_change: object = None) -> None:
+            value = control.value
+            kind = type(defaults[name])
+            setattr(painter, name, value if isinstance(value, kind) else defaults[name])
+
+        copy()
+        control.observe(copy, "value")
+
+    for name, control in controls.items():
+        follow(name, control)
 
 
 def _same_file(value: Any, path: str) -> bool:

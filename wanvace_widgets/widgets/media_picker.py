@@ -49,26 +49,30 @@ class MediaPicker(W.VBox):
         videos = "/".join(e[1:].upper() for e in MEDIA_EXTENSIONS[kind])
         what = "image" if kind in IMAGE_MEDIA else f"{videos} video"
         self._text = W.Text(
+            description=label,  # for screen readers; the title above shows it on screen
             placeholder=f"URL (https://, oss://) or path of a local {what}",
             layout=W.Layout(width="auto", flex="1 1 160px", min_width="0"),
         )
+        self._text.add_class("wanvace-sr-label")
         self._upload = W.FileUpload(
             accept=accept,
             multiple=False,
             description="Upload",
-            tooltip=_UPLOAD_NOTE,
+            tooltip=f"Upload the {label.lower()} from this computer. {_UPLOAD_NOTE}",
             layout=W.Layout(width="auto", flex="0 0 auto"),
         )
         self._clear = W.Button(
-            icon="times", tooltip="clear", layout=W.Layout(width="32px", flex="0 0 auto")
+            icon="times",
+            tooltip=f"clear the {label.lower()}",
+            layout=W.Layout(width="32px", flex="0 0 auto"),
         )
         self._preview = W.HTML()
         self._message = W.HTML()
         title = f"<b>{html.escape(label)}</b>" + (" *" if required else "")
         if help:
-            title += f" <span style='color:#666'>{html.escape(help)}</span>"
+            title += f" <span class='wanvace-help'>{html.escape(help)}</span>"
         self.children = [
-            W.HTML(title),
+            W.HTML(title, _dom_classes=("wanvace-media-title",)),
             W.HBox([self._text, self._upload, self._clear], layout=W.Layout(width="100%")),
             self._message,
             self._preview,
@@ -95,6 +99,16 @@ class MediaPicker(W.VBox):
     def show_error(self, text: str | None) -> None:
         """Show ``text`` (plain words) under the input, or nothing."""
         self._message.value = problem_html(text)
+
+    @property
+    def message_html(self) -> str:
+        """The problem shown under the input (escaped HTML), or ""."""
+        return self._message.value
+
+    @property
+    def preview_html(self) -> str:
+        """The preview shown under the input (escaped HTML), or ""."""
+        return self._preview.value
 
     # -- events --------------------------------------------------------------------------
 
@@ -129,10 +143,15 @@ class MediaPicker(W.VBox):
         if isinstance(value, str) and is_remote_url(value):
             if value.startswith("http"):
                 url = html.escape(value, quote=True)
-                tag = "img" if self.kind in IMAGE_MEDIA else "video"
-                self._preview.value = (
-                    f"<{tag} src='{url}' style='max-height:120px' controls></{tag}>"
-                )
+                if self.kind in IMAGE_MEDIA:
+                    self._preview.value = (
+                        f"<img src='{url}' alt='preview of the image' class='wanvace-thumb'>"
+                    )
+                else:
+                    self._preview.value = (
+                        f"<video src='{url}' class='wanvace-thumb' controls "
+                        "preload='metadata'></video>"
+                    )
             else:
                 self._preview.value = "<i>stored file (no preview)</i>"
             return
@@ -143,7 +162,7 @@ class MediaPicker(W.VBox):
         try:
             jpeg = thumbnail(source, max_side=240)
         except MediaReadError as exc:
-            self._preview.value = f"<span style='color:#b00020'>{html.escape(str(exc))}</span>"
+            self._preview.value = f"<span class='wanvace-error'>{html.escape(str(exc))}</span>"
             return
         name = self._uploaded_name or Path(str(value)).name
         self._preview.value = _img_tag(jpeg, name)
@@ -153,7 +172,9 @@ def _img_tag(jpeg: bytes, caption: str) -> str:
     import base64
 
     data = base64.b64encode(jpeg).decode()
+    name = html.escape(caption)
     return (
-        f"<div style='font-size:11px;color:#555'><img src='data:image/jpeg;base64,{data}' "
-        f"style='max-height:120px;border:1px solid #ddd'/><br>{html.escape(caption)}</div>"
+        f"<figure class='wanvace-figure'><img src='data:image/jpeg;base64,{data}' "
+        f"alt='preview of {name}' class='wanvace-thumb'/><figcaption>{name}</figcaption>"
+        "</figure>"
     )

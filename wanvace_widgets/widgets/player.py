@@ -118,13 +118,13 @@ class ResultPlayer(W.VBox):
         if remote_url and remote_url.startswith("https://") and not url:
             remote = html.escape(remote_url, quote=True)
             link += f" · <a href='{remote}' target='_blank'>remote copy</a>"
-        link = f"<div style='font-size:12px;word-break:break-all'>{link}</div>"
+        link = f"<div class='wanvace-caption' style='word-break:break-all'>{link}</div>"
         if url:
             # the result first and widest: with the status, it is what the user came for
             result = _video_html(url, "result", "wanvace-result")
             self._html.value = (
                 "<div style='display:flex;gap:8px;flex-wrap:wrap;align-items:flex-start'>"
-                f"{column.format('240px', result + link)}{source}</div>"
+                f"{column.format('320px', result + link)}{source}</div>"
             )
             self.children = [self._html]
             return
@@ -148,8 +148,11 @@ class ResultPlayer(W.VBox):
 
 
 def _video_html(url: str, label: str, css_class: str = "") -> str:
+    """A video with its controls, never autoplaying or looping, named for screen readers
+    (the outputs are silent: no captions to give)."""
     src = html.escape(url, quote=True)
     return (
-        f"<div style='font-size:12px'>{label}</div><video class='{css_class}' src='{src}' "
-        "controls preload='metadata' style='width:100%;max-height:300px'></video>"
+        f"<div class='wanvace-caption'>{label}</div><video class='{css_class}' src='{src}' "
+        f"aria-label='{label} video' controls preload='metadata' "
+        "style='width:100%;max-height:300px'></video>"
     )

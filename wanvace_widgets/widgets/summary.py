@@ -17,9 +17,9 @@ from typing import Any
 
 from .job_records import JobRecord, function_title
 from .player import display_path
-from .posters import data_url
+from .posters import PosterCache, data_url, poster_cache_for
 
-__all__ = ["SUMMARY_CLASS", "StaticSummary", "display_with_copy", "summary_bundle"]
+__all__ = ["SUMMARY_CLASS", "FormSummary", "StaticSummary", "display_with_copy", "summary_bundle"]
 
 SUMMARY_CLASS = "wanvace-static-summary"
 #: the newest finished jobs the copy shows (a notebook should not grow without bound)
@@ -89,6 +89,41 @@ class StaticSummary:
         self._bundle = bundle
         for handle in self._handles:
             handle.update(bundle, raw=True)
+
+
+class FormSummary:
+    """The static copy of one function widget's jobs (newest first), titled ``title``;
+    ``client()`` gives the client whose poster cache it uses."""
+
+    def __init__(self, title: str, client: Callable[[], Any]):
+        self._title = title
+        self._client = client
+        self._posters: PosterCache | None = None  # made with the first summary
+        self._published: set[tuple[str, str]] = set()  # (job id, status) in the summary
+        self._static = StaticSummary()
+
+    def show(self, jobs: Sequence[Any]) -> None:
+        """Display the copy of ``jobs`` (Tasks, oldest first) as an output of its own."""
+        self._static.show(self.bundle(jobs))
+
+    def publish(self, job_id: str, status: str, jobs: Sequence[Any]) -> None:
+        """Update the shown copy once a job finished (once per job and final status)."""
+        if (job_id, status) in self._published:
+            return
+        self._published.add((job_id, status))
+        if self._static.shown:
+            self._static.update(self.bundle(jobs))
+
+    def bundle(self, jobs: Sequence[Any]) -> dict:
+        records = [JobRecord.from_snapshot(t.snapshot()) for t in reversed(jobs)]
+        return summary_bundle(self._title, records, self._poster_of)
+
+    def _poster_of(self, record: JobRecord) -> bytes | None:
+        if not record.has_video_file():
+            return None
+        if self._posters is None:
+            self._posters = poster_cache_for(self._client())
+        return self._posters.poster(record.local_path)  # decoded once, then cached
 
 
 def _row_html(record: JobRecord, poster: bytes | None) -> str:

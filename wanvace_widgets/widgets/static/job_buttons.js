@@ -30,10 +30,20 @@ function render({ model, el }) {
   );
   const action = button("", "wanvace-action", "");
   row.append(generate, again, action);
-  el.append(row);
+  // the job's stage for screen readers: a live region that stays, so each change is heard
+  const live = document.createElement("div");
+  live.className = "wanvace-sr-only wanvace-announcement";
+  live.setAttribute("role", "status");
+  live.setAttribute("aria-live", "polite");
+  el.append(row, live);
   let waiting = false; // a click was sent and the kernel has not answered it yet
 
+  row.tabIndex = -1; // holds the focus while its buttons are off (see update)
+
   function update() {
+    // a focused button that turns off would drop the focus to the page: the row keeps it,
+    // so the keyboard goes on from here (Tab: the status, the result)
+    const focused = row.contains(document.activeElement);
     const name = model.get("action");
     const [label, title] = ACTIONS[name] || ["", ""];
     generate.disabled = waiting || !model.get("generate_enabled");
@@ -44,6 +54,8 @@ function render({ model, el }) {
     action.title = title;
     action.disabled = waiting || !name;
     row.dataset.answered = String(model.get("answered"));
+    const active = document.activeElement;
+    if (focused && (!row.contains(active) || active.disabled || active.hidden)) row.focus();
   }
 
   function clicked(name) {
@@ -63,6 +75,11 @@ function render({ model, el }) {
     update();
   });
   model.on("change:generate_enabled change:again_enabled change:action", update);
+  const announce = () => {
+    live.textContent = model.get("announcement");
+  };
+  model.on("change:announcement", announce);
+  announce();
   update();
 }
 

@@ -72,6 +72,7 @@ function render({ model, el }) {
     const select = element("select", "wj-use");
     select.dataset.action = "use";
     select.title = "send the video to another function's form";
+    select.setAttribute("aria-label", `use the video of #${row.n} as input of another form`);
     select.append(element("option", "", "Use as input…"));
     for (const target of model.get("targets")) {
       if (target.function === row.function) continue;
