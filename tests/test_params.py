@@ -512,6 +512,10 @@ def test_every_instruction_edit_row_but_the_image_list_has_a_form_control():
     images is laid out as slots, as image_reference's is)."""
     rows = form_params(c.INSTRUCTION_EDIT)
     assert [r.attr for r in rows] == [
+        "prompt",
+        "prompt_extend",
+        "seed",
+        "watermark",
         "video",
         "ref_images",
         "negative_prompt",
@@ -520,7 +524,8 @@ def test_every_instruction_edit_row_but_the_image_list_has_a_form_control():
         "duration",
         "audio_setting",
     ]
-    controls = {r.attr: FieldControl(r) for r in rows if r.kind != "media_list"}
+    own = [r for r in rows if r.attr not in ("prompt", "prompt_extend", "seed", "watermark")]
+    controls = {r.attr: FieldControl(r) for r in own if r.kind != "media_list"}
     assert "MP4/MOV video" in controls["video"].control._text.placeholder
     assert controls["video"].control._upload.accept == ".mp4,.mov"
     assert controls["resolution"].control.options == (

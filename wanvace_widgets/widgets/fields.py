@@ -122,14 +122,12 @@ class FieldControl:
         value = self.control.value
         if self.spec.kind == "media":
             return value
-        if self.spec.kind == "text":
-            return value
+        if self.spec.kind == "text":  # blank optional text leaves the field out
+            return value if value.strip() or self.spec.required else None
         if isinstance(self.control, W.Text):  # a whole number that may be left empty
             text = value.strip()
             return int(text) if text.lstrip("-").isdigit() else (text or None)
         if value == _DEFAULT or (value == self.spec.default and not self.spec.required):
-            return None
-        if self.spec.kind == "text" and not value.strip():
             return None
         return value
 
@@ -202,8 +200,6 @@ def _control(spec: Param, initial: Any) -> W.ValueWidget:
         return W.BoundedIntText(
             value=initial, min=0 if spec.zero_means else low, max=high, **common
         )
-    if spec.kind == "text":
-        return W.Textarea(value=initial or "", placeholder=spec.help, **common)
     if spec.kind == "boolean":
         return W.Checkbox(
             value=bool(initial),
