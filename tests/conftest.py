@@ -73,6 +73,12 @@ def requests_by_function(media):
         "video_outpainting": wv.VideoOutpainting(
             prompt="wide", video=media["source"], right_scale=1.4
         ),
+        "instruction_edit": wv.InstructionEdit(
+            prompt="make it a pencil sketch",
+            video=media["source"],
+            ref_images=[media["subject"]],
+            resolution="720P",
+        ),
     }
 
 

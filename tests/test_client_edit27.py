@@ -16,7 +16,6 @@ from wanvace_widgets import contract as c
 from wanvace_widgets import media as media_io
 from wanvace_widgets.durations import kind_of
 from wanvace_widgets.emulator import EmulatorConfig, create_app
-from wanvace_widgets.families import list_max_cost_usd
 from wanvace_widgets.poll_plan import PollPlan
 from wanvace_widgets.widgets.job_records import JobRecord, request_code, request_from_summary
 
@@ -152,11 +151,8 @@ async def test_prices_are_configurable_by_model_and_tier(fast_app, tmp_path, med
     assert free.max_cost_usd("instruction_edit") == 0.0
     beijing = wv.VaceClient("k", region="cn", journal=False)
     assert beijing.price_per_second(EDIT, "720P") == pytest.approx(0.086012)
-    # what the widgets show as the service's price, whatever a client overrides
-    assert list_max_cost_usd("video_edit", "intl") == 0.5
-    assert list_max_cost_usd("video_edit", "cn") == pytest.approx(0.5017)
-    assert list_max_cost_usd("instruction_edit", "intl") == pytest.approx(3.0)
-    assert list_max_cost_usd("instruction_edit", "custom") == pytest.approx(3.0)
+    # the widgets show the service's list price, whatever a client overrides:
+    # tests/test_job_status.py
     await client.aclose()
     await free.aclose()
 

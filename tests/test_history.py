@@ -378,6 +378,34 @@ def test_elapsed_runs_from_the_real_submit_and_ends_with_the_servers_times():
     assert JobRecord.from_entry(typed("c", status="CANCELED")).elapsed_s(now) is None
 
 
+def test_a_lost_submit_says_what_the_client_does_and_names_its_candidates():
+    now = 1_750_000_600.0
+    searching = JobRecord.from_entry(typed("a", status="UNCONFIRMED", finished=False))
+    note = job_row(searching, 1, now, [])["note"]
+    assert "searching the server's task list for it (about 3 minutes" in note
+    assert "reconcile" not in note  # nothing to do: the client searches by itself
+    ambiguous = JobRecord.from_entry(
+        typed(
+            "b",
+            status="UNCONFIRMED",
+            candidates=["t-1", "t-2", "../../x"],  # a path is no task id: dropped
+            error={"type": "SubmitUnconfirmedError", "code": "ReconcileAmbiguous", "message": "?"},
+        )
+    )
+    note = job_row(ambiguous, 2, now, [])["note"]
+    assert "2 tasks could be it: t-1, t-2;" in note and "await task.adopt(task_id)" in note
+    stopped = JobRecord.from_entry(
+        typed(
+            "c",
+            status="UNCONFIRMED",
+            error={"type": "SubmitUnconfirmedError", "code": "X", "message": "the list failed"},
+        )
+    )
+    note = job_row(stopped, 3, now, [])["note"]
+    assert "the search of the task list stopped (the list failed)" in note
+    assert "await task.reconcile() searches again" in note
+
+
 def test_totals_count_today_and_the_money_billed_and_to_come():
     now = 1_750_000_000.0
     records = [

@@ -77,7 +77,9 @@ def test_every_row_is_complete_for_its_kind(function, row):
     if row.default is not None:  # a documented default passes its own row's checks
         assert check_python(row, row.default) == row.default
         assert check_json(row, row.default) == row.default
-    if row.suggested is not None:
+    if row.suggested is not None and row.kind == "choice_list":  # one per entry
+        assert set(row.suggested) <= set(row.choices)
+    elif row.suggested is not None:
         assert row.suggested in row.choices
 
 
@@ -404,6 +406,40 @@ async def test_the_image_reference_form_splits_its_list_rows_into_slots(client):
         "size",
     ]
     assert [widget.controls[f"tag_{i}"].read() for i in (1, 2, 3)] == ["obj", "bg", "obj"]
+
+
+async def test_the_instruction_edit_form_shows_its_reference_images_as_four_slots(client):
+    widget = wv.InstructionEditWidget(client=client)
+    slots = [f"ref_image_{i}" for i in range(1, c.EDIT27_REFERENCE_IMAGES_MAX + 1)]
+    assert list(widget.controls) == [
+        "prompt",
+        "prompt_extend",
+        "seed",
+        "watermark",
+        "video",
+        *slots,
+        "negative_prompt",
+        "resolution",
+        "ratio",
+        "duration",
+        "audio_setting",
+    ]
+    refs = param(c.INSTRUCTION_EDIT, "ref_images")
+    for i, key in enumerate(slots, 1):  # each an optional image of the row's kind
+        spec = widget.controls[key].spec
+        assert (spec.kind, spec.media, spec.required) == ("media", refs.media, False)
+        assert spec.label == f"Reference image {i}" and spec.api_name == refs.api_name
+    # the rows a user changes are in view; the rarely changed ones folded (the table says)
+    folded = {k for k, ctrl in widget.controls.items() if ctrl.spec.advanced}
+    assert folded == {
+        "prompt_extend",
+        "seed",
+        "watermark",
+        "negative_prompt",
+        "ratio",
+        "duration",
+        "audio_setting",
+    }
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,42 @@ async def test_load_into_form_fills_the_jobs_own_tab(client, studio_of, media):
     assert studio["video_outpainting"].request.summary() == request.summary()
 
 
+async def test_the_instruction_edit_tab_takes_part_like_the_others(
+    client, studio_of, media, requests_by_function
+):
+    """Wan 2.7's tab: its job loads back into it from the history, its result feeds VACE's
+    tabs, and a VACE result feeds it (never its own tab)."""
+    studio = studio_of(client=client)
+    assert studio._tabs.titles[-1] == "Instruction edit"
+    edit = studio["instruction_edit"]
+    assert "Instruction edit: source video" not in edit.result_targets
+    assert "Video edit: source video" in edit.result_targets
+    request = requests_by_function["instruction_edit"]
+    task = await finished_job(edit, request)
+    edit.set_request(wv.InstructionEdit(prompt="something else", video=media["source"]))
+    studio.select("image_reference")
+    row = next(r for r in studio.history._list.rows if r["id"] == task.job_id)
+    assert row["title"] == "Instruction edit" and "load" in row["actions"]
+    studio.history.load(task.job_id)
+    assert studio._tabs.selected_index == 5
+    assert edit.request.summary() == request.summary()
+    assert [edit.controls[f"ref_image_{i}"].read() for i in (1, 2)] == [
+        str(media["subject"]),
+        None,
+    ]
+    code = studio.history.code(task.job_id)
+    assert code.startswith("wv.InstructionEdit(") and "resolution='720P'" in code
+    relative = task.local_path.relative_to(client.results_dir.parent).as_posix()
+    studio.history.use_as_input(task.job_id, "Video repainting: source video")
+    assert studio["video_repainting"].controls["video"].read() == relative
+    vace = await finished_job(studio["video_outpainting"], requests_by_function["video_outpainting"])
+    studio["video_outpainting"].send_result("Instruction edit: source video")
+    assert studio._tabs.selected_index == 5
+    assert edit.controls["video"].read() == vace.local_path.relative_to(
+        client.results_dir.parent
+    ).as_posix()
+
+
 async def test_after_a_restart_a_new_studio_shows_the_earlier_jobs(
     app, tmp_path, studio_of, media, monkeypatch
 ):

@@ -139,3 +139,70 @@ async def test_advanced_opens_when_something_in_it_changes_or_is_wrong(emulated,
     assert not loaded.advanced.expanded  # prompt_extend off is what this form starts with
     loaded.set_request(wv.VideoOutpainting(prompt="x", video=media["source"], seed=7))
     assert loaded.advanced.expanded and "seed 7" in loaded.advanced.toggle.summary
+
+
+# -- Wan 2.7's instruction edit ---------------------------------------------------------------
+
+
+async def test_the_instruction_is_optional_and_counts_to_its_own_5000(emulated, media):
+    widget = wv.InstructionEditWidget(client=emulated)
+    prompt = widget.controls["prompt"]
+    assert prompt.control.description == "Instruction"  # no "*": it may be left out
+    status = widget.status_html
+    assert "Not ready: Source video — required" in status and "Instruction" not in status
+    assert "0 / 5000 characters" in prompt.count_html
+    prompt.write("h" * (c.PROMPT_MAX_CHARS + 1))  # too long for VACE, fine here
+    assert "801 / 5000 characters" in prompt.count_html and "wanvace-over" not in prompt.count_html
+    widget.controls["video"].write(str(media["source"]))
+    assert widget.ready and "prompt" not in widget.shown_problems
+    prompt.write("h" * (c.EDIT27_PROMPT_MAX_CHARS + 1))
+    assert "5001 / 5000 characters" in prompt.count_html and "wanvace-over" in prompt.count_html
+    assert "Has 5001 characters" in widget.shown_problems["prompt"] and not widget.ready
+    prompt.write("")
+    assert widget.ready and widget.request.prompt is None  # a style transfer of its choice
+
+
+async def test_reference_images_are_slots_filled_in_any_order(emulated, media, tmp_path):
+    widget = wv.InstructionEditWidget(client=emulated)
+    widget.controls["video"].write(str(media["source"]))
+    assert widget.request.ref_images is None  # no image: the field left out
+    widget.controls["ref_image_3"].write(str(media["subject"]))
+    assert widget.request.ref_images == (str(media["subject"]),)  # gaps close up
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    widget.controls["ref_image_4"].write(str(notes))
+    shown = widget.shown_problems
+    assert set(shown) == {"ref_image_4"} and "Must be a jpg" in shown["ref_image_4"]
+    assert not API_NAMES.search(" ".join(shown.values()) + widget.status_html)
+    request = wv.InstructionEdit(
+        prompt="dress him in the coat",
+        video=media["source"],
+        ref_images=[media["subject"], media["background"]],
+    )
+    widget.set_request(request)
+    assert [widget.controls[f"ref_image_{i}"].read() for i in (1, 2, 3, 4)] == [
+        str(media["subject"]),
+        str(media["background"]),
+        None,
+        None,
+    ]
+    assert widget.request.summary() == request.summary() and widget.shown_problems == {}
+
+
+async def test_the_price_follows_the_source_resolution_and_duration(widget_app, tmp_path, media):
+    service = make_client(widget_app, tmp_path / "service")  # no emulator label: a price
+    widget = wv.InstructionEditWidget(client=service)
+    assert "up to $3.00 a job (20 s at 1080P)" in widget.status_html
+    assert "this one" not in widget.status_html  # no valid form: no job to price
+    widget.set_request(wv.InstructionEdit(video=media["source"], resolution="720P"))
+    assert "this one up to $0.60 (6 s at 720P)" in widget.status_html  # 3 s in, 3 s out
+    widget.controls["duration"].write(2)
+    assert "this one up to $0.40 (4 s at 720P)" in widget.status_html
+    widget.controls["duration"].write(5)  # longer than the 3 s source: checked again
+    assert "longer than the source video" in widget.shown_problems["duration"]
+    assert "this one" not in widget.status_html and not widget.ready
+    widget.controls["duration"].write(0)
+    widget.controls["resolution"].write("1080P")
+    assert "this one up to $0.90 (6 s at 1080P)" in widget.status_html
+    assert "model <code>wan2.7-videoedit</code>" in widget.status_html
+    await service.aclose()

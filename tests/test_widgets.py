@@ -16,6 +16,7 @@ from tests.helpers import finished, make_client, until
 from wanvace_widgets.clock import SystemClock
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.journal import Journal
+from wanvace_widgets.widgets import player
 from wanvace_widgets.widgets.player import EMBED_LIMIT, display_path
 
 WIDGETS = {
@@ -24,6 +25,7 @@ WIDGETS = {
     "video_edit": wv.VideoEditWidget,
     "video_extension": wv.VideoExtensionWidget,
     "video_outpainting": wv.VideoOutpaintingWidget,
+    "instruction_edit": wv.InstructionEditWidget,
 }
 
 
@@ -47,6 +49,26 @@ async def test_each_widget_generates_and_plays(function, emulated, requests_by_f
     video = widget.player.children[1]
     assert isinstance(video, W.Video) and video.controls and not video.autoplay  # no server here
     assert widget.buttons.generate_enabled and widget.jobs == [widget.task]
+
+
+async def test_the_instruction_edit_plays_its_result_beside_its_source(
+    emulated, requests_by_function, media, monkeypatch, tmp_path
+):
+    """Served by a Jupyter server (here: one whose root holds every file), the result and
+    the source video play side by side, the result first; neither autoplays or loops."""
+    monkeypatch.setattr(player, "_servers", lambda: [{"root_dir": "/", "base_url": "/"}])
+    widget = wv.InstructionEditWidget(client=emulated)
+    widget.set_request(requests_by_function["instruction_edit"])
+    widget.submit()
+    await widget.wait(timeout=30)
+    page = widget.player.children[0].value
+    result = player.served_url(widget.task.local_path)
+    source = player.served_url(media["source"])
+    assert result and source and page.index(result) < page.index(source)
+    assert "aria-label='result video'" in page and "aria-label='source video'" in page
+    assert "autoplay" not in page and "loop" not in page
+    assert widget.task.model == "wan2.7-videoedit"
+    assert widget.task.request.ref_images == (str(media["subject"]),)
 
 
 async def test_validation_message_sits_next_to_the_field(emulated, media):

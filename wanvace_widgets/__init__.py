@@ -43,9 +43,9 @@ _MODULES = {
     ),
     ".tasks": ("Task", "TaskSnapshot"),
     ".widgets": (
-        "ImageReferenceWidget", "JobHistory", "MaskPainter", "VaceStudio", "VaceWidget",
-        "VideoEditWidget", "VideoExtensionWidget", "VideoOutpaintingWidget",
-        "VideoRepaintingWidget",
+        "ImageReferenceWidget", "InstructionEditWidget", "JobHistory", "MaskPainter",
+        "VaceStudio", "VaceWidget", "VideoEditWidget", "VideoExtensionWidget",
+        "VideoOutpaintingWidget", "VideoRepaintingWidget",
     ),
 }  # fmt: skip
 _EXPORTS = {name: module for module, names in _MODULES.items() for name in names}
@@ -125,6 +125,7 @@ if TYPE_CHECKING:
     from .tasks import Task, TaskSnapshot
     from .widgets import (
         ImageReferenceWidget,
+        InstructionEditWidget,
         JobHistory,
         MaskPainter,
         VaceStudio,

@@ -1,8 +1,9 @@
 """``wanvace app``: the studio as a web app with no code cells, served by Voilà.
 
 For people who do not write code (a teacher in front of a class, a designer): one page
-with the five functions in tabs. The page is a small notebook written into the app's
-folder (default ``./wanvace-app``), which Voilà runs and shows without its code; results
+with every function in tabs (Wan2.1 VACE's five, Wan 2.7's instruction edit). The page
+is a small notebook written into the app's folder (default ``./wanvace-app``), which
+Voilà runs and shows without its code; results
 are saved in that folder and played through Voilà's ``/voila/files/`` route, which is
 allowed to serve media files only. Without an API key the jobs go to the offline
 emulator and the forms start filled with the package's sample media, ready to Generate.
@@ -35,7 +36,7 @@ APP_NOTEBOOK = "studio.ipynb"
 #: what Voilà may serve from the app's folder: the results and the media beside them
 MEDIA_FILES = ".*[.](mp4|png|jpe?g|gif|svg)"  # no backslash: shells and literals keep it
 _CELLS = (  # (id, type, source)
-    ("title", "markdown", "# Wan2.1 VACE studio"),
+    ("title", "markdown", "# Wan video studio"),
     ("studio", "code", "from wanvace_widgets.app import studio_app\n\nstudio_app()"),
 )
 
@@ -91,6 +92,13 @@ def _examples(media: dict[str, Path]) -> dict[str, Any]:
             video=media["source"],
             left_scale=1.5,
             right_scale=1.5,
+        ),
+        "instruction_edit": r.InstructionEdit(
+            prompt="Turn the scene into a pencil sketch; the walker wears the figure of the "
+            "reference image.",
+            video=media["source"],
+            ref_images=[media["subject"]],
+            resolution="720P",
         ),
     }
 

@@ -211,7 +211,7 @@ class VaceClient:
         if request is not None:
             tier, seconds = request.max_billed(source_seconds)
         else:
-            tier, seconds = _worst_billing(_family(what))
+            tier, seconds = _family(what).worst_billing()
         price = self.price_per_second(model, tier)
         return None if price is None else round(price * seconds, 4)
 
@@ -245,7 +245,7 @@ class VaceClient:
         if self._label:
             return self._label
         region = _REGION_NAMES.get(self.region, self.region)
-        return f"DashScope {self.region} ({region}, {self.host}) · {self.model}"
+        return f"DashScope {self.region} ({region}, {self.host})"  # one host, every model
 
     def __repr__(self) -> str:
         return f"VaceClient(region={self.region!r}, host={self.host!r}, model={self.model!r})"
@@ -443,7 +443,3 @@ def _family(what: VaceRequest | type[VaceRequest] | str) -> ModelFamily:
     return what.family
 
 
-def _worst_billing(family: ModelFamily) -> tuple[str, float]:
-    """The dearest tier and the most seconds a job of ``family`` may be billed."""
-    tiers = family.prices_usd["intl"]
-    return max(tiers, key=tiers.__getitem__), family.max_billed_seconds

@@ -204,15 +204,23 @@ class MalformedAnswerError(APIError):
 class SubmitUnconfirmedError(APIError):
     """The submit may have reached the server, but its answer was lost or unreadable.
 
-    The task may exist (and be billed) or not; it was **not** sent again. ``task.reconcile()``
-    (or ``client.list_server_tasks()``) finds it on the server's task list.
+    The task may exist (and be billed) or not; it was **not** sent again. The client looks
+    for it on the server's task list by itself and follows it, or ends the job with
+    :class:`SubmitNotCreatedError`; when several tasks could be it (code
+    ``ReconcileAmbiguous``), ``task.candidates`` lists them and ``task.adopt(task_id)``
+    follows the one that is it. ``task.reconcile()`` searches again at once.
     """
 
     def hint(self) -> str:
+        if self.code == "ReconcileAmbiguous":
+            return (
+                "it was not sent again and nothing was guessed: check task.candidates in the "
+                "Model Studio console, then await task.adopt(task_id) follows yours"
+            )
         return (
-            "the task may or may not have been created, so it was not sent again: "
-            "await task.reconcile() looks for it in the server's task list (or check "
-            "client.list_server_tasks() or the Model Studio console) before resubmitting"
+            "the task may or may not have been created, so it was not sent again: the "
+            "client looks for it on the server's task list by itself (about 3 minutes after "
+            "the submit), and await task.reconcile() looks again at once"
         )
 
 

@@ -25,7 +25,6 @@ __all__ = [
     "family_of",
     "family_of_model",
     "function_of_body",
-    "list_max_cost_usd",
 ]
 
 
@@ -38,7 +37,8 @@ class ModelFamily:
     its function in ``input.function`` when ``function_in_body``. The server bills the
     seconds in ``usage[billed_field]`` (the tier in ``usage[tier_field]``, e.g. ``SR: 720``).
     ``typical_seconds`` is the documented processing time, low and high;
-    ``max_billed_seconds`` the most seconds one job may be billed.
+    ``max_billed_seconds`` the most seconds one job may be billed; ``billing`` says, in
+    words for a price line, what a billed second is.
     """
 
     key: str
@@ -54,6 +54,7 @@ class ModelFamily:
     billed_field: str
     max_billed_seconds: float
     tier_field: str | None = None
+    billing: str = "each second of output"
 
     def model_name(self, region: str) -> str:
         """The model's name in ``region``; a custom host (the emulator, a gateway) speaks
@@ -65,6 +66,12 @@ class ModelFamily:
         host is priced as Singapore."""
         prices = self.prices_usd.get(region, self.prices_usd["intl"])
         return prices.get(tier or self.default_tier)
+
+    def worst_billing(self) -> tuple[str, float]:
+        """The dearest tier and the most seconds one job may be billed: the worst case,
+        whatever its fields."""
+        tiers = self.prices_usd["intl"]
+        return max(tiers, key=tiers.__getitem__), self.max_billed_seconds
 
     def billed_seconds(self, usage: Mapping[str, Any] | None) -> float | None:
         """The seconds the server billed, from a SUCCEEDED task's ``usage``; None when it
@@ -117,6 +124,7 @@ EDIT27: Final = ModelFamily(
     billed_field="duration",
     max_billed_seconds=2.0 * c.EDIT27_DURATION_RANGE[1],
     tier_field="SR",
+    billing="each second of the source used and of the result",
 )
 
 #: every family, by key
@@ -151,12 +159,3 @@ def function_of_body(body: Mapping[str, Any]) -> str | None:
     inp = body.get("input")
     function = inp.get("function") if isinstance(inp, Mapping) else None
     return function if isinstance(function, str) and function in c.FUNCTIONS else None
-
-
-def list_max_cost_usd(function: str, region: str) -> float | None:
-    """The most one job of ``function`` may cost at ``region``'s list price, whatever its
-    fields (VACE: 5 s at 720P; wan2.7-videoedit: 10 s in and 10 s out at 1080P)."""
-    family = family_of(function)
-    prices = [family.price_per_second(region, tier) for tier in family.prices_usd["intl"]]
-    known = [price for price in prices if price is not None]
-    return round(max(known) * family.max_billed_seconds, 4) if known else None

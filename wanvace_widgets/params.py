@@ -75,7 +75,8 @@ class Param:
     ``zero_means``: 0 is also accepted, below the bounds, and means this (a duration of 0
     keeps the source's length). ``absent_means`` says what leaving the field out gives when
     no default value is documented (a form shows it). ``suggested`` is what a form starts
-    with where the API has no default. ``advanced``: rarely changed, so a form folds it into
+    with where the API has no default (a list's: one per entry, e.g. the second image
+    offered as the background). ``advanced``: rarely changed, so a form folds it into
     its "Advanced" section (shown when it differs from what a new form shows, or is wrong).
     """
 
@@ -233,7 +234,7 @@ FUNCTION_PARAMS: Final[dict[str, tuple[Param, ...]]] = {
               required=True, server_cuts=True),
         _option("obj_or_bg", "choice_list", "image is",
                 "obj = a subject (one per image, plain background); bg = the background "
-                "(at most one)", choices=c.OBJ_OR_BG),
+                "(at most one)", choices=c.OBJ_OR_BG, suggested=("obj", "bg", "obj")),
         _size(),
         _duration(),
     ),
@@ -304,17 +305,18 @@ FUNCTION_PARAMS: Final[dict[str, tuple[Param, ...]]] = {
               media="edit_reference", length=(0, c.EDIT27_REFERENCE_IMAGES_MAX)),
         Param("negative_prompt", "negative_prompt", "input", "text", label="Avoid",
               help="what should not appear, e.g. “blurry, low quality”. ≤ 500 characters.",
-              length=(1, c.EDIT27_NEGATIVE_PROMPT_MAX_CHARS), server_cuts=True),
+              length=(1, c.EDIT27_NEGATIVE_PROMPT_MAX_CHARS), server_cuts=True, advanced=True),
         _option("resolution", "choice", "resolution", "output tier; the price per second follows "
                 "it", choices=c.EDIT27_RESOLUTIONS, default=c.EDIT27_DEFAULT_RESOLUTION),
         _option("ratio", "choice", "ratio", "output width:height", choices=c.EDIT27_RATIOS,
-                absent_means="the source's"),
+                absent_means="the source's", advanced=True),
         _option("duration", "integer", "duration", "seconds cut from the start of the source, "
                 "at most its length; 0 keeps all of it", bounds=c.EDIT27_DURATION_RANGE,
-                default=c.EDIT27_DURATION_SOURCE, zero_means="the source's length"),
+                default=c.EDIT27_DURATION_SOURCE, zero_means="the source's length",
+                advanced=True),
         _option("audio_setting", "choice", "audio", "auto: the model decides from the "
                 "instruction · origin: keep the source's sound", choices=c.EDIT27_AUDIO_SETTINGS,
-                default=c.EDIT27_DEFAULT_AUDIO_SETTING),
+                default=c.EDIT27_DEFAULT_AUDIO_SETTING, advanced=True),
     ),
 }  # fmt: skip
 

@@ -16,6 +16,7 @@ import mimetypes
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 
@@ -25,7 +26,13 @@ from .media import MediaInfo, MediaReadError, probe
 from .media_rules import file_problem
 from .requests import MediaInput, VaceRequest
 
-__all__ = ["check_local_media", "local_media_problems", "prepare_media"]
+__all__ = [
+    "LocalMediaReport",
+    "check_local_media",
+    "inspect_local_media",
+    "local_media_problems",
+    "prepare_media",
+]
 
 #: an async GET with retries, provided by the client: (path, params) -> JSON body
 PolicyGetter = Callable[[str, dict], Awaitable[dict]]
@@ -90,6 +97,21 @@ def local_media_problems(request: VaceRequest) -> list[ValidationError]:
     """Every problem :func:`check_local_media` would raise, all at once, in its order: for
     forms, which show each problem beside its field."""
     return _inspect(request)[1]
+
+
+class LocalMediaReport(NamedTuple):
+    """A request's local files as read: each one's facts by (field, entry), and every
+    problem found."""
+
+    infos: dict[tuple[str, int | None], MediaInfo]
+    problems: list[ValidationError]
+
+
+def inspect_local_media(request: VaceRequest) -> LocalMediaReport:
+    """What :func:`local_media_problems` finds, with the facts of the files it read: a
+    form shows both (the problems, and the price that follows a source's length)."""
+    checked, problems = _inspect(request)
+    return LocalMediaReport({key: info for key, (_, info) in checked.items()}, problems)
 
 
 def _inspect(

@@ -1,8 +1,10 @@
-"""The widgets: one per VACE function, a history of every job, and a studio holding all."""
+"""The widgets: one per function (VACE's five, Wan 2.7's instruction edit), a history of
+every job, and a studio holding all."""
 
 from .base import VaceWidget
 from .functions import (
     ImageReferenceWidget,
+    InstructionEditWidget,
     VideoEditWidget,
     VideoExtensionWidget,
     VideoOutpaintingWidget,
@@ -14,6 +16,7 @@ from .studio import VaceStudio
 
 __all__ = [
     "ImageReferenceWidget",
+    "InstructionEditWidget",
     "JobHistory",
     "MaskPainter",
     "VaceStudio",

@@ -31,7 +31,6 @@ import ipywidgets as W
 import traitlets
 
 from ..errors import JobInProgressError, VaceError
-from ..families import list_max_cost_usd
 from ..params import form_params
 from ..requests import VaceRequest, is_remote_url
 from ..tasks import Task, TaskSnapshot
@@ -43,6 +42,7 @@ from .job_buttons import JobButtons
 from .job_status import Backend, JobView, error_html
 from .outcome import Outcome
 from .player import ResultPlayer, served_url
+from .prices import Charge, job_charge, model_price
 from .summary import FormSummary, display_with_copy
 
 __all__ = ["VaceWidget"]
@@ -66,10 +66,6 @@ class VaceWidget(W.VBox):
     request_class: ClassVar[type[VaceRequest]]
     title: ClassVar[str] = ""
     intro: ClassVar[str] = ""
-    #: the form's rows; empty: the table's rows of the function (``params.form_params``)
-    fields: ClassVar[tuple[Field, ...]] = ()
-    #: the form for those rows (a function whose rows the form splits brings its own)
-    form_class: ClassVar[type[Form]] = Form
     extend_prompt_by_default: ClassVar[bool] = False
     source_field: ClassVar[str | None] = "video"
     #: media fields whose thumbnail another view of the form replaces
@@ -87,7 +83,7 @@ class VaceWidget(W.VBox):
             lambda: self.client, self._on_job, self._on_action_error, self._render
         )
         self._summary = FormSummary(self.title, lambda: self.client)
-        self._form = self.form_class(
+        self._form = Form(
             self.request_class, self._form_fields(), self._edited, no_preview=self.no_preview
         )
         self._outcome = Outcome()
@@ -98,7 +94,9 @@ class VaceWidget(W.VBox):
         self._resume_unfinished(request)
 
     def _form_fields(self) -> tuple[Field, ...]:
-        rows = self.fields or form_params(self.request_class.function)
+        """The table's rows of the function (``params.form_params``), prompt_extend starting
+        as this widget's kind of job wants it."""
+        rows = form_params(self.request_class.function)
         extend = self.extend_prompt_by_default
         return tuple(replace(f, suggested=extend) if f.attr == "prompt_extend" else f for f in rows)
 
@@ -335,6 +333,7 @@ class VaceWidget(W.VBox):
             readiness="" if blocking is not None else self._form.readiness(),
             others=follower.live_others(),
             backend=self._backend(),
+            charge=self._charge(),
             notice=self._notice,
             generate=self.ready,
             again=blocking is not None and self._form.check.request is not None,
@@ -350,11 +349,19 @@ class VaceWidget(W.VBox):
             client = self.client
             self._backend_info = Backend(
                 label=client.backend_label,
-                model=client.model,
+                model=client.model_for(self.request_class),
                 emulator=client.is_emulator,
-                price_usd=list_max_cost_usd(self.request_class.function, client.region),
+                price=model_price(self.request_class, client.region),
             )
         return self._backend_info
+
+    def _charge(self) -> Charge | None:
+        """The most the form's job may cost at list price (its local source's length
+        counts where the model bills it), or None while the form is invalid."""
+        request = self._form.check.request
+        if request is None:
+            return None
+        return job_charge(request, self.client.region, self._form.source_seconds(request))
 
     def _source_of(self, request: VaceRequest) -> str | None:
         """A URL the browser can play the source video from, if there is one."""

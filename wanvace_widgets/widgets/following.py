@@ -1,6 +1,6 @@
 """Following the jobs of one form: started or resumed after a kernel restart, observed on
 the kernel's event loop, and the job actions (Cancel, Stop watching, Follow again,
-Reconcile) its state allows.
+Look again) its state allows.
 
 No widget here: every change of every job goes to ``on_change(snapshot)``, a failed action
 to ``on_error(html)``, the once-a-second tick of a live job to ``refresh()``, and the
@@ -149,9 +149,10 @@ class JobFollower:
 
 
 def action_for(snapshot: TaskSnapshot) -> str:
-    """The action a job's state allows (see ``job_buttons.ACTIONS``)."""
+    """The action a job's state allows (see ``job_buttons.ACTIONS``): for a lost submit,
+    "Look again" once the client's own search of the task list has stopped."""
     if snapshot.status == s.UNCONFIRMED:
-        return "reconcile"
+        return "reconcile" if snapshot.finished else ""
     if snapshot.finished:
         return ""
     if not snapshot.watching:

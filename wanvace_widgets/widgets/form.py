@@ -5,7 +5,8 @@ the control it belongs to.
 Where a row goes comes from the table, not from per-widget code: the prompt first, then
 the function's other rows in table order, and the ``advanced`` rows folded into the
 "Advanced" section (``advanced.py``). A new row therefore reaches every form of its
-function, and ``tests/test_widget_form.py`` fails if a row has no control.
+function, and ``tests/test_widget_form.py`` fails if a row has no control. A list of
+images is shown as one control per image the API takes (``slots.py``).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ import ipywidgets as W
 
 from ..errors import ValidationError
 from ..requests import VaceRequest
-from ..uploads import local_media_problems
+from ..uploads import LocalMediaReport, inspect_local_media
 from .advanced import AdvancedSection
 from .fields import Field, FieldControl
 from .form_check import FormCheck, check_form, on_screen
+from .slots import ListSlots
 
 __all__ = ["Form"]
 
@@ -32,9 +34,10 @@ _PROMPT = "prompt"
 
 
 class Form:
-    """The form of ``request_class`` with a control for each of ``fields``; ``widget`` is
-    its column. ``no_preview``: media fields whose thumbnail another view replaces.
-    ``on_edit(key)`` runs when a control changes."""
+    """The form of ``request_class`` with a control for each of ``fields`` (a list of
+    images: one per image, ``slots.py``); ``widget`` is its column. ``no_preview``: media
+    fields whose thumbnail another view replaces. ``on_edit(key)`` runs when a control
+    changes."""
 
     def __init__(
         self,
@@ -46,6 +49,9 @@ class Form:
     ):
         self.request_class = request_class
         self.function = request_class.function
+        self._slots = ListSlots.of(fields)
+        if self._slots is not None:
+            fields = self._slots.split(fields)
         self._controls = {
             f.attr: FieldControl(f, media_preview=f.attr not in no_preview) for f in fields
         }
@@ -53,7 +59,7 @@ class Form:
         self.controls: Mapping[str, FieldControl] = MappingProxyType(self._controls)
         self.touched: set[str] = set()
         self.check = FormCheck(None)
-        self._files: tuple[Any, list[ValidationError]] = (None, [])
+        self._files: tuple[Any, LocalMediaReport] = (None, LocalMediaReport({}, []))
         main = [ctrl.widget for ctrl in self._controls.values() if not ctrl.spec.advanced]
         self.advanced = AdvancedSection(
             [ctrl.widget for ctrl in self._controls.values() if ctrl.spec.advanced]
@@ -70,12 +76,19 @@ class Form:
 
     def values(self) -> dict[str, Any]:
         """Request attributes → the controls' values (None: left out)."""
-        return {attr: ctrl.read() for attr, ctrl in self._controls.items()}
+        values = {attr: ctrl.read() for attr, ctrl in self._controls.items()}
+        if self._slots is not None:
+            self._slots.gather(values)
+        return values
 
     def write(self, request: VaceRequest) -> None:
         """Show ``request`` in the controls."""
+        slotted = self._slots.keys if self._slots is not None else frozenset()
         for attr, ctrl in self._controls.items():
-            ctrl.write(getattr(request, attr))
+            if attr not in slotted:
+                ctrl.write(getattr(request, attr))
+        if self._slots is not None:
+            self._slots.spread(request, self._controls)
 
     def add_below(self, anchor: str | None, *widgets: W.Widget) -> None:
         """Put ``widgets`` under the control of ``anchor`` (at the end of the main rows
@@ -110,9 +123,16 @@ class Form:
         return {key: ctrl.problem for key, ctrl in self._controls.items() if ctrl.problem}
 
     def place(self, problems: dict[str, str]) -> dict[str, str]:
-        """Problems by the control that shows them, in on-screen words."""
+        """Problems by the control that shows them, in on-screen words (a list's beside its
+        slots)."""
         placed: dict[str, str] = {}
+        lists: frozenset[str] = frozenset()
+        if self._slots is not None:
+            placed = self._slots.place(problems, self._controls, self.function)
+            lists = self._slots.list_attrs
         for attr, rule in problems.items():
+            if attr in lists:
+                continue
             key = attr if attr in self._controls else _PROMPT
             placed.setdefault(key, on_screen(rule, self.function))
         return placed
@@ -138,16 +158,27 @@ class Form:
 
     def file_problems(self, request: VaceRequest) -> list[ValidationError]:
         """The local files' problems (format, size, fps, mask size and frame), so Generate
-        is never pressed for a file the server would refuse. Cached until a file or the
-        mask frame (checked against the video) changes."""
+        is never pressed for a file the server would refuse."""
+        return self._local_files(request).problems
+
+    def source_seconds(self, request: VaceRequest) -> float | None:
+        """The length of the request's source video when it is a local file (None for a
+        URL, or a file that cannot be read)."""
+        info = self._local_files(request).infos.get(("video", None))
+        return info.duration_s if info is not None else None
+
+    def _local_files(self, request: VaceRequest) -> LocalMediaReport:
+        """The local files read and checked; cached until a file or a field checked
+        against them (the mask frame, the duration) changes."""
         key = (
             tuple(
                 (m.field, m.index, _identity(m.value)) for m in request.media_inputs() if m.is_local
             ),
             getattr(request, "mask_frame_id", None),
+            getattr(request, "duration", None),
         )
         if key != self._files[0]:
-            self._files = (key, local_media_problems(request))
+            self._files = (key, inspect_local_media(request))
         return self._files[1]
 
 

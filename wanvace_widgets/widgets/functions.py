@@ -1,17 +1,16 @@
-"""The five widgets, one per VACE function: their titles, and what a function adds to the
-shared body (``base.py``): image_reference's image slots, video_edit's mask painter,
-video_outpainting's widened canvas."""
+"""The function widgets, one per function of each model: their titles, and what a
+function adds to the shared body (``base.py``): video_edit's mask painter,
+video_outpainting's widened canvas. The rest comes from the parameter table: a list of
+images becomes image slots (``slots.py``) in any form."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import replace
 from typing import Any
 
 from .. import contract as c
-from ..params import form_params, param
 from ..requests import (
     ImageReference,
+    InstructionEdit,
     VaceRequest,
     VideoEdit,
     VideoExtension,
@@ -19,96 +18,17 @@ from ..requests import (
     VideoRepainting,
 )
 from .base import VaceWidget
-from .fields import Field
-from .form import Form
-from .form_check import on_screen
 from .mask_painter import MaskPainter, connect_expand_preview, connect_painter
 from .outpaint_preview import OutpaintPreview, connect_outpaint_preview
 
 __all__ = [
     "ImageReferenceWidget",
+    "InstructionEditWidget",
     "VideoEditWidget",
     "VideoExtensionWidget",
     "VideoOutpaintingWidget",
     "VideoRepaintingWidget",
 ]
-
-_REFS = param("image_reference", "ref_images")
-_TAGS = param("image_reference", "obj_or_bg")
-_LISTS = (_REFS.attr, _TAGS.attr)
-#: the image slots of the image_reference form, 1 … the API's maximum
-_SLOTS = range(1, _REFS.length[1] + 1)
-_SLOT_ATTRS = {f"{kind}_{i}" for kind in ("ref_image", "tag") for i in _SLOTS}
-
-
-def _image_slots() -> tuple[Field, ...]:
-    """One image row and one tag row per reference image the API takes (1–3): the table's
-    two list rows, split into slots a form can show. The second image is offered as the
-    background."""
-    slots = []
-    for i in _SLOTS:
-        label = f"{_REFS.label} {i}"
-        slots.append(
-            replace(_REFS, attr=f"ref_image_{i}", kind="media", label=label, required=i == 1)
-        )
-        slots.append(
-            replace(
-                _TAGS,
-                attr=f"tag_{i}",
-                kind="choice",
-                label=f"image {i} is",
-                required=True,
-                suggested="bg" if i == 2 else "obj",
-            )
-        )
-    return tuple(slots)
-
-
-class ImageReferenceForm(Form):
-    """The image_reference form: the table's two list rows shown as image slots, each
-    with its own "image N is" (see ``_image_slots``)."""
-
-    def values(self) -> dict[str, Any]:
-        values = super().values()
-        images, tags = [], []
-        for i in _SLOTS:
-            image, tag = values.pop(f"ref_image_{i}"), values.pop(f"tag_{i}")
-            if image is not None:
-                images.append(image)
-                tags.append(tag)
-        values["ref_images"] = images or None
-        values["obj_or_bg"] = tags or None
-        return values
-
-    def place(self, problems: dict[str, str]) -> dict[str, str]:
-        """The images' problems beside their own slots: "entry 2 …" of the image list beside
-        the second image given; a rule of the tags beside the "image N is" of each image."""
-        placed = super().place({k: v for k, v in problems.items() if k not in _LISTS})
-        filled = [i for i in _SLOTS if self.controls[f"ref_image_{i}"].read() is not None]
-        for attr, rule in problems.items():
-            if attr not in _LISTS:
-                continue
-            entry = re.match(r"entry (\d+) ", rule)
-            if entry and int(entry[1]) <= len(filled):
-                slots = [filled[int(entry[1]) - 1]]
-                rule = rule[entry.end() :]
-            else:
-                slots = filled or [1]
-            slot = "ref_image_{}" if attr == _REFS.attr else "tag_{}"
-            for i in slots:
-                placed.setdefault(slot.format(i), on_screen(rule, self.function))
-        return placed
-
-    def write(self, request: VaceRequest) -> None:
-        tags = list(request.obj_or_bg or ["obj"] * len(request.ref_images))
-        for attr, ctrl in self.controls.items():
-            if attr not in _SLOT_ATTRS:
-                ctrl.write(getattr(request, attr))
-        for i in _SLOTS:
-            has = i <= len(request.ref_images)
-            self.controls[f"ref_image_{i}"].write(request.ref_images[i - 1] if has else None)
-            if has:
-                self.controls[f"tag_{i}"].write(tags[i - 1])
 
 
 class ImageReferenceWidget(VaceWidget):
@@ -122,12 +42,6 @@ class ImageReferenceWidget(VaceWidget):
     )
     extend_prompt_by_default = True
     source_field = None
-    fields = tuple(
-        slot
-        for row in form_params("image_reference")
-        for slot in (_image_slots() if row is _REFS else () if row is _TAGS else (row,))
-    )
-    form_class = ImageReferenceForm
 
 
 class VideoRepaintingWidget(VaceWidget):
@@ -206,3 +120,18 @@ class VideoOutpaintingWidget(VaceWidget):
     def preview(self) -> OutpaintPreview:
         """The widened canvas of this form."""
         return self._preview
+
+
+class InstructionEditWidget(VaceWidget):
+    """``instruction_edit`` (Wan 2.7, ``wan2.7-videoedit``): edit a video by an instruction,
+    optionally with up to 4 reference images."""
+
+    request_class = InstructionEdit
+    title = "Instruction edit"
+    intro = (
+        "Wan 2.7: edit a 2–10 s video (MP4/MOV) by an instruction, e.g. “turn it into "
+        "claymation”; optional reference images give the people, clothes or props to use. "
+        "Billed for the source's seconds plus the result's."
+    )
+    # the API's default: unlike VACE's editing functions, nothing recommends it off
+    extend_prompt_by_default = True

@@ -73,19 +73,39 @@ def _count(jobs: int) -> str:
 
 
 def _note(record: JobRecord, now: float) -> str:
+    if record.status == s.UNCONFIRMED:
+        return _lost_submit_note(record)
     if record.error:
         return record.error
     if record.status == s.SUCCEEDED and record.local_path and not record.has_video_file():
         return "the saved video is gone (moved or deleted)"
     if record.status == s.SUCCEEDED and not record.finished and record.watching:
         return "downloading the result…"
-    if record.status == s.UNCONFIRMED:
-        return "the submit's answer was lost: task.reconcile() looks for it"
     if record.live and not record.watching:
         if record.resumable(now):
             return "not followed here: Resume follows it again"
         return "not followed, and older than the server keeps tasks (24 h)"
     return ""
+
+
+def _lost_submit_note(record: JobRecord) -> str:
+    """An UNCONFIRMED job: what the client does about it, or what is left to the user."""
+    if record.candidates:
+        return (
+            f"the submit's answer was lost, and {len(record.candidates)} tasks could be it: "
+            f"{', '.join(record.candidates)}; check them in the Model Studio console, then "
+            "await task.adopt(task_id) follows yours"
+        )
+    if record.finished:
+        stopped = f" ({record.error})" if record.error else ""
+        return (
+            f"the submit's answer was lost and the search of the task list stopped{stopped}; "
+            "await task.reconcile() searches again"
+        )
+    return (
+        "the submit's answer was lost: the client is searching the server's task list for "
+        "it (about 3 minutes after the submit)"
+    )
 
 
 def _cost(record: JobRecord) -> str:

@@ -59,6 +59,8 @@ class JobRecord:
     finished: bool = False
     watching: bool = False
     in_session: bool = False
+    #: the server's tasks a lost submit could be (UNCONFIRMED, when the list cannot tell)
+    candidates: tuple[str, ...] = ()
 
     # -- made from ---------------------------------------------------------------------
 
@@ -86,6 +88,7 @@ class JobRecord:
             finished=snapshot.finished,
             watching=snapshot.watching,
             in_session=True,
+            candidates=snapshot.candidates,
         )
 
     @classmethod
@@ -108,6 +111,7 @@ class JobRecord:
             billed_usd=_price(entry.billed_usd),
             error=server_text(error.message or error.code, 300) if error else None,
             finished=entry.finished,
+            candidates=entry.candidates,
         )
 
     # -- read ----------------------------------------------------------------------------

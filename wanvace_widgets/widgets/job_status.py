@@ -11,11 +11,11 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from .. import contract as c
 from .. import lifecycle as s
 from ..errors import APIError, TaskError, VaceError
 from ..quota import QueueStatus
 from ..tasks import TaskSnapshot
+from .prices import Charge, Price, price_text
 
 __all__ = ["Backend", "JobView", "announcement", "error_html", "format_seconds", "status_html"]
 
@@ -30,12 +30,21 @@ _STAGES = {
     s.FAILED: ("Failed: the server could not make the video", ""),
     s.CANCELED: ("Canceled", ""),
     s.UNKNOWN: ("Unknown to the server", "the id is wrong, or older than 24 h"),
-    s.ERROR: ("Not sent", "nothing was created"),
+    s.ERROR: ("Not created", "nothing was billed"),
     s.UNCONFIRMED: (
         "Unconfirmed: the request may have created a job, but its answer was lost",
-        "do not generate again blindly: Reconcile looks for it on the server's task list "
-        "(await task.reconcile())",
+        "do not generate again: the client is looking for it on the server's task list by "
+        "itself (about 3 minutes after the submit), then follows the job it finds or says "
+        "that none was created and nothing billed",
     ),
+}
+#: an UNCONFIRMED job whose search has stopped: several tasks could be it, or the list
+#: could not be read (``snap.problem`` or the error says why)
+_UNCONFIRMED_STOPPED = {
+    True: "do not generate again: several tasks on the server could be this job, and their "
+    "prompts cannot tell which",
+    False: "do not generate again: the search of the server's task list stopped; Look again "
+    "(await task.reconcile()) searches it again",
 }
 _BAD = frozenset({s.FAILED, s.ERROR, s.UNCONFIRMED, s.UNKNOWN})
 #: how long a job usually takes, when no earlier job of its kind tells
@@ -44,12 +53,12 @@ _USUAL = {True: "the emulator takes a few seconds", False: "usually 5–10 minut
 
 @dataclass(frozen=True)
 class Backend:
-    """Where jobs go: shown on the price line (``price_usd``: 5 s of output, or None)."""
+    """Where a form's jobs go: the host, the model and its list ``price`` (the price line)."""
 
     label: str
     model: str
     emulator: bool
-    price_usd: float | None
+    price: Price
 
 
 @dataclass(frozen=True)
@@ -63,10 +72,16 @@ class JobView:
 
 
 def status_html(
-    *, readiness: str, job: JobView | None, others: tuple[TaskSnapshot, ...], backend: Backend
+    *,
+    readiness: str,
+    job: JobView | None,
+    others: tuple[TaskSnapshot, ...],
+    backend: Backend,
+    charge: Charge | None = None,
 ) -> str:
     """The whole outcome text. ``readiness`` says whether Generate would start a job now
-    ("" while a job is live); ``others`` are the form's earlier jobs still live."""
+    ("" while a job is live); ``others`` are the form's earlier jobs still live;
+    ``charge`` the most the form's job may cost (None: the form is not valid)."""
     lines = []
     if job is not None:
         lines += _job_lines(job, backend)
@@ -75,7 +90,7 @@ def status_html(
     if others:
         ids = ", ".join(f"{_code(o.task_id or 'not yet submitted')} ({o.status})" for o in others)
         lines.append(f"<div>Also live from this form: {ids}</div>")
-    lines.append(_price_line(backend))
+    lines.append(_price_line(backend, charge))
     lines.append(_kernel_gone(job))
     return "".join(lines)
 
@@ -85,6 +100,8 @@ def _job_lines(job: JobView, backend: Backend) -> list[str]:
     headline, detail = _STAGES.get(snap.status, (snap.status, ""))
     if snap.status == s.SUCCEEDED and not snap.finished:
         headline = "Done: saving the video…"
+    if snap.status == s.UNCONFIRMED and snap.finished:
+        detail = _UNCONFIRMED_STOPPED[bool(snap.candidates)]
     tone = "wanvace-bad" if snap.status in _BAD or snap.error else "wanvace-live"
     tone = "wanvace-ok" if snap.status == s.SUCCEEDED and not snap.error else tone
     if snap.finished:
@@ -110,6 +127,8 @@ def _job_lines(job: JobView, backend: Backend) -> list[str]:
         about.append(f"billing: {html.escape(state.bill)}")
     if about:
         lines.append(f"<div class='wanvace-about'>{'; '.join(about)}</div>")
+    if snap.status == s.UNCONFIRMED and snap.candidates:
+        lines.append(_candidates_line(snap.candidates))
     if snap.status == s.QUEUED and snap.queue is not None:
         lines.append(_queue_line(snap.queue))
     if snap.status in s.LIVE_ON_SERVER and snap.watching:
@@ -174,6 +193,17 @@ def _progress(job: JobView, emulator: bool) -> str:
     )
 
 
+def _candidates_line(candidates: tuple[str, ...]) -> str:
+    """The tasks a lost submit could be, and how to follow the one that is it."""
+    ids = ", ".join(_code(task_id) for task_id in candidates)
+    return (
+        f"<div class='wanvace-candidates'>Tasks that could be this job: {ids}. The Model "
+        "Studio console shows each one's prompt and inputs; "
+        f"<code>await task.adopt({_quoted(candidates[0])})</code> follows the one that is "
+        "yours (never one another job holds).</div>"
+    )
+
+
 def _queue_line(queue: QueueStatus) -> str:
     parts = []
     if queue.ahead is not None:
@@ -185,19 +215,12 @@ def _queue_line(queue: QueueStatus) -> str:
     return f"<div class='wanvace-queue'>Shared queue: {' · '.join(parts)}</div>"
 
 
-def _price_line(backend: Backend) -> str:
-    if backend.price_usd is None:
-        price = "priced per second of output, billed only if it succeeds"
-    else:
-        per_second = backend.price_usd / c.OUTPUT_MAX_SECONDS
-        price = (
-            f"up to ${backend.price_usd:.2f} a job ({c.OUTPUT_MAX_SECONDS} s × "
-            f"${per_second:.2f}/s), billed only if it succeeds"
-        )
+def _price_line(backend: Backend, charge: Charge | None) -> str:
+    price = price_text(backend.price, charge)
     if backend.emulator:
         price = f"free on the emulator (the service: {price})"
     return (
-        f"<div class='wanvace-price'>Price: {price}</div>"
+        f"<div class='wanvace-price'>Price: {html.escape(price)}</div>"
         f"<div class='wanvace-backend'>{html.escape(backend.label)} · model "
         f"{_code(backend.model)}</div>"
     )

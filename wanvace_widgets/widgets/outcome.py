@@ -20,6 +20,7 @@ from .following import action_for
 from .job_buttons import JobButtons
 from .job_status import Backend, JobView, announcement, status_html
 from .player import ResultPlayer, display_path
+from .prices import Charge
 
 __all__ = ["Outcome"]
 
@@ -65,15 +66,17 @@ class Outcome(W.VBox):
         readiness: str,
         others: tuple[TaskSnapshot, ...],
         backend: Backend,
+        charge: Charge | None,
         notice: str,
         generate: bool,
         again: bool,
     ) -> None:
         """Show a form's state: its newest ``job`` (None before the first), ``readiness``
-        ("" while a job is live), its other live jobs, a ``notice`` (a refused click), and
-        whether Generate and Generate again would start a job."""
+        ("" while a job is live), its other live jobs, the most its job may cost
+        (``charge``), a ``notice`` (a refused click), and whether Generate and Generate
+        again would start a job."""
         self._status.value = notice + status_html(
-            readiness=readiness, job=job, others=others, backend=backend
+            readiness=readiness, job=job, others=others, backend=backend, charge=charge
         )
         with self.buttons.hold_sync():  # one update for the row
             self.buttons.generate_enabled = generate

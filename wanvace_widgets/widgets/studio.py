@@ -1,4 +1,5 @@
-"""VaceStudio: the five function widgets in tabs, above the history of every job.
+"""VaceStudio: every function widget in tabs (VACE's five, then Wan 2.7's instruction
+edit), above the history of every job.
 
 Light on purpose: a function widget is a few hundred widget models (form rows, previews,
 the mask painter), so each tab's widget is built the first time the tab is shown or asked
@@ -16,13 +17,13 @@ from typing import Any
 
 import ipywidgets as W
 
-from .. import contract as c
 from ..params import param
 from ..requests import VaceRequest
 from ..tasks import Task
 from .base import VaceWidget
 from .functions import (
     ImageReferenceWidget,
+    InstructionEditWidget,
     VideoEditWidget,
     VideoExtensionWidget,
     VideoOutpaintingWidget,
@@ -40,6 +41,7 @@ _CLASSES: tuple[type[VaceWidget], ...] = (
     VideoEditWidget,
     VideoExtensionWidget,
     VideoOutpaintingWidget,
+    InstructionEditWidget,
 )
 _FUNCTIONS = tuple(cls.request_class.function for cls in _CLASSES)
 #: where a result video can go next: (function, field)
@@ -48,12 +50,13 @@ _INPUTS = (
     ("video_edit", "video"),
     ("video_extension", "first_clip"),
     ("video_outpainting", "video"),
+    ("instruction_edit", "video"),
 )
 
 
 class VaceStudio(W.VBox):
-    """All five functions in tabs over a shared history (:class:`JobHistory`); a result
-    can feed another tab, and a job's request can be loaded back into its form."""
+    """Every function of both models in tabs over a shared history (:class:`JobHistory`);
+    a result can feed another tab, and a job's request can be loaded back into its form."""
 
     def __init__(self, client: Any = None):
         super().__init__()
@@ -66,7 +69,7 @@ class VaceStudio(W.VBox):
         self._tabs = W.Tab(
             children=[W.Box() for _ in _CLASSES], titles=[cls.title for cls in _CLASSES]
         )
-        self.history = JobHistory(client=client, title="Wan2.1 VACE studio")
+        self.history = JobHistory(client=client, title="Wan video studio")
         self.history.set_targets(
             [(_input_label(f, field), f, self._sender(f, field)) for f, field in _INPUTS]
         )
@@ -79,7 +82,7 @@ class VaceStudio(W.VBox):
     def __getitem__(self, function: str) -> VaceWidget:
         """The widget of one function, e.g. ``studio["video_edit"]`` (built if need be)."""
         if function not in _FUNCTIONS:
-            raise KeyError(f"{function!r} is not one of {', '.join(c.FUNCTIONS)}")
+            raise KeyError(f"{function!r} is not one of {', '.join(_FUNCTIONS)}")
         return self._build(_FUNCTIONS.index(function))
 
     def select(self, function: str) -> VaceWidget:

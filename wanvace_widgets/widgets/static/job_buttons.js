@@ -7,7 +7,7 @@ const ACTIONS = {
   cancel: ["Cancel", "Cancel the job: possible while it waits here or on the server (PENDING)"],
   stop: ["Stop watching", "Stop following the job here; it goes on on the server and is billed"],
   follow: ["Follow again", "Follow the job here again"],
-  reconcile: ["Reconcile", "Look for the job on the server's task list; never submits again"],
+  reconcile: ["Look again", "Search the server's task list for the lost job again; never submits again"],
 };
 
 function button(label, className, title) {
