@@ -1,11 +1,13 @@
 """The studio on a laptop screen, in either theme, by keyboard alone (issue #21), in
 JupyterLab 4 (light and dark) and Notebook 7 (Chromium):
 
-- at 1,400×900 (JupyterLab with its file browser open) each of the five tabs shows the
-  prompt, Generate and the result video without scrolling, and Notebook 7 puts the studio
-  in no scroll box;
+- at 1,400×900 (JupyterLab with its file browser open) each of the six tabs (VACE's five,
+  Wan 2.7's instruction edit) shows the prompt, Generate and the result video without
+  scrolling, and Notebook 7 puts the studio in no scroll box;
 - at 1,100 px nothing in any tab reaches past the widget's right edge;
 - a whole job (fill, Generate, play) done with the keyboard alone;
+- an instruction edit filled in the page (instruction, source video, one reference image)
+  sent as such and its result played beside its source (issue #22);
 - axe-core (``axe-playwright-python`` bundles it) finds no serious or critical violation
   in any tab.
 
@@ -25,6 +27,7 @@ import pytest
 from tests.browser.conftest import ARTIFACTS, require_chromium, running_jupyter
 from tests.browser.notebook import error_outputs, open_and_run, wait_for
 from tests.browser.test_function_widget_browser import OVERFLOWS
+from tests.browser.test_widgets_browser import play_result, played_well
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer
 
 SETUP = """import wanvace_widgets as wv
@@ -44,9 +47,18 @@ studio["video_extension"].set_request(wv.VideoExtension(prompt="The walk goes on
     first_clip=media["first_clip"], last_clip=media["last_clip"], prompt_extend=False))
 studio["video_outpainting"].set_request(wv.VideoOutpainting(prompt="Wide hills.",
     video=media["source"], left_scale=1.5, right_scale=1.5, prompt_extend=False))
+studio["instruction_edit"].set_request(wv.InstructionEdit(prompt="Make it a pencil sketch.",
+    video=media["source"], resolution="720P"))
 studio"""
 NOTEBOOK = "studio.ipynb"
-TABS = ("image_reference", "video_repainting", "video_edit", "video_extension", "video_outpainting")
+TABS = (
+    "image_reference",
+    "video_repainting",
+    "video_edit",
+    "video_extension",
+    "video_outpainting",
+    "instruction_edit",
+)
 LAPTOP = {"width": 1400, "height": 900}
 
 #: the three pages: JupyterLab light and dark, Notebook 7 (light)
@@ -257,6 +269,53 @@ def test_a_whole_job_by_keyboard_alone(page, front, request):
     )
     state = page.locator(video).evaluate("v => ({autoplay: v.autoplay, loop: v.loop})")
     assert state == {"autoplay": False, "loop": False}
+
+
+#: what the user types into the instruction edit tab
+INSTRUCTION = "Turn it into a pencil sketch; the walker wears the figure's orange."
+
+
+def test_an_instruction_edit_with_a_reference_image_plays_its_result(page, front, emulator):
+    """Issue #22: the Instruction edit tab filled in the page (the instruction typed, the
+    source and one reference image given by path), Generate clicked; the emulator gets that
+    instruction with one source and one reference image, and the result plays beside its
+    source."""
+    function = "instruction_edit"
+    root = widget(function)
+    show_tab(page, function)
+    old = page.locator(f"{root} video.wanvace-result").evaluate_all(
+        "videos => videos.map(v => v.getAttribute('src')).join()"
+    )
+    page.locator(f"{root} textarea").first.fill(INSTRUCTION)
+    page.locator(root).get_by_label("Source video", exact=True).fill("media/source_sound.mp4")
+    page.locator(root).get_by_label("Reference image 1", exact=True).fill("media/subject.png")
+    wait_for(
+        page,
+        f"document.querySelector('{root} .wanvace-status')?.innerText.includes('this one up to')",
+        "the price of this job was not shown for the filled form",
+    )
+    sent = len(emulator.emulator.tasks.tasks)
+    page.locator(f"{root} .wanvace-generate").click()
+    wait_for(
+        page,
+        f"(v => !!v && v.getAttribute('src') !== {old!r} && v.readyState >= 1)"
+        f"(document.querySelector('{root} video.wanvace-result'))",
+        "the instruction edit's result never came",
+    )
+    played = play_result(page, root)
+    assert played_well(played), played
+    task = list(emulator.emulator.tasks.tasks.values())[-1]
+    assert len(emulator.emulator.tasks.tasks) == sent + 1
+    assert task.body["model"] == "wan2.7-videoedit" and task.body["input"]["prompt"] == INSTRUCTION
+    media_types = sorted(entry["type"] for entry in task.body["input"]["media"])
+    assert media_types == ["reference_image", "video"]
+    source = page.locator(f"{root} video[aria-label='source video']").get_attribute("src")
+    assert source and source.endswith("/media/source_sound.mp4")  # the typed source, beside it
+    assert error_outputs(page) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator(".wanvace-studio").screenshot(
+        path=str(ARTIFACTS / f"studio_{front.app}_{front.theme}_instruction_edit_played.png")
+    )
 
 
 def test_axe_finds_no_serious_or_critical_violation(page, front):
