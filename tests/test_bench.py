@@ -4,9 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.timeout(900)  # a busy machine (the subprocess has 600 s of its own)
 def test_benchmarks_run_on_a_tiny_setting(tmp_path):
     out = tmp_path / "benchmarks.md"
     subprocess.run(
@@ -31,3 +34,15 @@ def test_benchmarks_run_on_a_tiny_setting(tmp_path):
         assert f"| {row}" in text  # detection: both starts of ours and the SDK, in one run
     render_rows = [line for line in text.splitlines() if line.startswith(("| video_", "| image_"))]
     assert len(render_rows) == 5  # the emulator's render time, one row per function
+
+
+def test_the_journal_benchmark_runs_once_and_reports_every_row(tmp_path):
+    out = tmp_path / "journal.md"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "bench_journal.py"), "--runs", "1", "--out", str(out)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    rows = [line for line in out.read_text().splitlines() if line.startswith("| lock held")]
+    assert len(rows) == 2 and rows[1].endswith("| 0 of 12 |")  # the journal loses nothing

@@ -9,6 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from tests.lockfiles import LOCK_PYTHON, REQUIREMENTS, read_lock
 from wanvace_widgets.emulator.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +67,19 @@ def test_start_leaves_the_real_service_alone_with_a_key():
     assert run_start({"DASHSCOPE_API_KEY": "sk-real"}) == "no emulator"
 
 
-def test_binder_requirements_install_the_package_with_lab_4_and_widgets_8():
-    lines = (ROOT / "binder" / "requirements.txt").read_text().splitlines()
-    assert "-e ." in lines
-    assert any(line.startswith("jupyterlab>=4") for line in lines)
-    assert any(line.startswith("ipywidgets>=8") for line in lines)
+def test_binder_installs_the_package_at_the_demo_locks_versions_on_its_python():
+    """repo2docker installs binder/requirements.txt with pip: the checkout (editable, so
+    without hashes) and every package at requirements/demo.txt's version, on the Python
+    the locks are made for (binder/runtime.txt)."""
+    binder = read_lock(ROOT / "binder" / "requirements.txt")
+    demo = read_lock(REQUIREMENTS / "demo.txt")
+    assert binder.options == ("-e .",)
+    versions = {(p.name, p.marker and str(p.marker)): p.version for p in demo.pins}
+    for pin in binder.pins:
+        assert versions[(pin.name, pin.marker and str(pin.marker))] == pin.version, pin
+    names = {pin.name for pin in binder.pins}
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["demo"]]
+    assert {canonicalize_name(Requirement(line).name) for line in wanted} <= names
+    assert "jupyterlab" in names
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == f"python-{LOCK_PYTHON}"

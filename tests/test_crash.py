@@ -268,11 +268,14 @@ def test_a_lost_submit_never_adopts_another_users_task(tmp_path, emulator, redis
     recovery must not take Bob's task for hers (a lost job for Bob, a privacy breach)."""
     ann, bob = tmp_path / "ann", tmp_path / "bob"
     ann.mkdir(), bob.mkdir()
-    team = {"WANVACE_QUOTA_URL": redis_url}
+    team = {"WANVACE_QUOTA_URL": redis_url, "CRASH_CLOCK_SKEW": "20"}
     emulator.emulator.config.faults.add("submit", "drop")  # Ann's POST: nothing created
     kill_at(ann, emulator.base_url, "after:UNCONFIRMED", WANVACE_USER="ann", **team)
     kill_at(bob, emulator.base_url, "after:RUNNING", WANVACE_USER="bob", **team)
     [bobs] = emulator.emulator.tasks.tasks
+    [anns_job] = Journal(ann / "journal.sqlite3").entries()
+    gap = emulator.emulator.tasks.tasks[bobs].submitted_at - anns_job.submitting_at
+    assert -20 < gap < 20  # Bob's task lies in the window of Ann's lost submit
     ann_outcome = outcome_of(recovered(ann, emulator.base_url, WANVACE_USER="ann", **team))
     assert (ann_outcome["status"], ann_outcome["error"]) == ("ERROR", "SubmitNotCreatedError")
     bob_outcome = outcome_of(recovered(bob, emulator.base_url, WANVACE_USER="bob", **team))
@@ -290,7 +293,8 @@ def test_two_users_lost_answers_are_told_apart_by_their_prompts_or_shown(
     adopts its own once they end; with the same prompt neither guesses."""
     ann, bob = tmp_path / "ann", tmp_path / "bob"
     ann.mkdir(), bob.mkdir()
-    team = {"WANVACE_QUOTA_URL": redis_url}
+    # windows wide enough to overlap however slowly the second kernel starts
+    team = {"WANVACE_QUOTA_URL": redis_url, "CRASH_CLOCK_SKEW": "20"}
     prompts = ("hills at dawn", "hills at dawn" if same_prompt else "sea at night")
     emulator.emulator.config.faults.add("submit", "drop_after", times=2)  # created, answer lost
     for home, user, prompt in ((ann, "ann", prompts[0]), (bob, "bob", prompts[1])):
@@ -298,6 +302,8 @@ def test_two_users_lost_answers_are_told_apart_by_their_prompts_or_shown(
                 CRASH_PROMPT=prompt, **team)  # fmt: skip
     tasks = emulator.emulator.tasks.tasks
     assert len(tasks) == 2
+    created = sorted(task.submitted_at for task in tasks.values())
+    assert created[1] - created[0] < 20  # each task lies in the other's window
     runs = [recovered(home, emulator.base_url, WANVACE_USER=user, **team)
             for home, user in ((ann, "ann"), (bob, "bob"))]  # fmt: skip
     ann_outcome, bob_outcome = (outcome_of(run) for run in runs)

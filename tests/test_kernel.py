@@ -17,12 +17,11 @@ from jupyter_client.manager import KernelManager
 
 pytestmark = pytest.mark.kernel
 
-#: the ipykernel 6 environment keeps its kernelspec to itself (tests/kernels/make_ipykernel6.sh)
+#: the ipykernel 6 environment keeps its kernelspec to itself (tests/kernels/make_ipykernel6.sh;
+#: ./scripts/test --latest puts it elsewhere, in WANVACE_K6_VENV)
+K6_VENV = Path(os.environ.get("WANVACE_K6_VENV") or Path(__file__).parents[1] / ".venv-ipykernel6")
 SPECS = KernelSpecManager(
-    kernel_dirs=[
-        str(Path(__file__).parents[1] / ".venv-ipykernel6" / "share" / "jupyter" / "kernels"),
-        *KernelSpecManager().kernel_dirs,
-    ]
+    kernel_dirs=[str(K6_VENV / "share" / "jupyter" / "kernels"), *KernelSpecManager().kernel_dirs]
 )
 HAS_IPYKERNEL6 = "wanvace-ipykernel6" in SPECS.find_kernel_specs()
 if os.environ.get("CI") and not HAS_IPYKERNEL6:

@@ -5,6 +5,7 @@ its shell blocks show is one the package accepts."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shlex
 from pathlib import Path
@@ -85,3 +86,19 @@ def test_readme_voila_command_allows_what_wanvace_app_allows():
     assert allowlist == [MEDIA_FILES]
     assert re.fullmatch(allowlist[0], "wanvace-results/a.mp4")
     assert not re.fullmatch(allowlist[0], "studio.ipynb")
+
+
+def test_readme_scripts_exist_and_take_the_options_shown():
+    """Each ./scripts/... command of the README is an executable script of the checkout, and
+    each option it is shown with is one the script reads."""
+    commands = [words for words in shell_lines() if words[0].startswith("./scripts/")]
+    assert {words[0] for words in commands} >= {
+        "./scripts/demo",
+        "./scripts/test",
+        "./scripts/lock",
+    }
+    for script, *args in commands:
+        path = ROOT / script
+        assert path.is_file() and os.access(path, os.X_OK), script
+        for option in (arg for arg in args if arg.startswith("--")):
+            assert option in path.read_text(), (script, option)

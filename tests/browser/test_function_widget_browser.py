@@ -17,11 +17,13 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, require_chromium, running_jupyter
 from tests.browser.notebook import KERNEL_READY, error_outputs, open_and_run, wait_for
+from tests.browser.on_screen import why_hidden
 from tests.browser.test_widgets_browser import (
     click_generate,
     play_result,
@@ -144,16 +146,34 @@ ON_SCREEN = {
     "status": f"{EDIT} .wanvace-status .wanvace-stage",
     "result": f"{EDIT} video.wanvace-result",
 }
-#: true when the element is wholly inside the viewport and nothing covers its top, middle
-#: and bottom (a status bar, a toast)
-VISIBLE = """el => {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth)
-        return false;
-    const x = r.left + r.width / 2;
-    return [r.top + 2, r.top + r.height / 2, r.bottom - 2].every(
-        y => el.contains(document.elementFromPoint(x, y)));
+
+
+#: an element's notebook scroll box: its nearest ancestor that scrolls vertically
+SCROLLER = """el => {
+    const scrolls = node => /auto|scroll/.test(getComputedStyle(node).overflowY)
+        && node.scrollHeight > node.clientHeight;
+    let node = el.parentElement;
+    while (node && !scrolls(node)) node = node.parentElement;
+    return node;
 }"""
+
+
+def show_widget_at_1400x900(page, front, viewport) -> None:
+    """The video edit widget scrolled into view at 1,400×900, JupyterLab's side panel open,
+    Notebook 7's output scrolling off for its cell."""
+    viewport({"width": 1400, "height": 900})
+    if front.app == "notebook":
+        scrolled = page.evaluate(NO_OUTPUT_SCROLLING)
+        assert scrolled == 0, "the widget's output is still in a scroll box"
+    wait_for(  # the front end lays itself out again on the next frames
+        page,
+        f"el => innerHeight === 900 && ({SCROLLER})(el).getBoundingClientRect().bottom > 800",
+        "the notebook did not take the window's height",
+        arg=page.locator(EDIT).element_handle(),
+    )
+    if front.app == "lab":
+        assert page.evaluate("!window.jupyterapp.shell.leftCollapsed")  # the side panel is open
+    page.locator(EDIT).evaluate("el => el.scrollIntoView()")
 
 
 def test_prompt_generate_status_and_result_are_on_screen_together(page, front, viewport):
@@ -161,23 +181,128 @@ def test_prompt_generate_status_and_result_are_on_screen_together(page, front, v
     scrolled to the widget, all four are visible at once. Notebook 7 puts a tall output in
     a scroll box of its own; a user turns that off for the cell (as docs/widgets.md says)."""
     ensure_result(page, EDIT)
-    viewport({"width": 1400, "height": 900})
-    if front.app == "notebook":
-        scrolled = page.evaluate(NO_OUTPUT_SCROLLING)
-        assert scrolled == 0, "the widget's output is still in a scroll box"
-    if front.app == "lab":
-        assert page.evaluate("!window.jupyterapp.shell.leftCollapsed")  # the side panel is open
+    show_widget_at_1400x900(page, front, viewport)
     widget = page.locator(EDIT)
-    widget.evaluate("el => el.scrollIntoView()")
     boxes = {name: page.locator(selector).first for name, selector in ON_SCREEN.items()}
-    hidden = [name for name, box in boxes.items() if not box.evaluate(VISIBLE)]
+    hidden = {name: why for name, box in boxes.items() if (why := why_hidden(box))}
     measured = {"widget": widget.bounding_box()} | {n: b.bounding_box() for n, b in boxes.items()}
     scrolled = page.locator(".jp-mod-outputsScrolled").count()
-    assert hidden == [], (json.dumps(measured), f"{scrolled} outputs scrolled")
+    assert hidden == {}, (json.dumps(measured), f"{scrolled} outputs scrolled")
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"bboxes_1400x900_{front.app}.json").write_text(json.dumps(measured, indent=1))
     page.screenshot(path=str(ARTIFACTS / f"video_edit_1400x900_{front.app}.png"))
     widget.screenshot(path=str(ARTIFACTS / f"video_edit_{front.app}.png"))
+
+
+def shorter_window(page, viewport, past: float) -> Callable[[], None]:
+    """Make the window shorter, so that the notebook's visible area ends ``past`` px above
+    the result's bottom edge (what is below it: JupyterLab's status bar, or the window's
+    edge)."""
+    result = page.locator(ON_SCREEN["result"]).first.element_handle()
+    room = result.evaluate(
+        f"el => ({SCROLLER})(el).getBoundingClientRect().bottom - el.getBoundingClientRect().bottom"
+    )
+    viewport({"width": 1400, "height": round(900 - room - past)})
+    wait_for(  # the front end lays itself out again on the next frames
+        page,
+        f"""el => {{ const box = ({SCROLLER})(el).getBoundingClientRect();
+        return box.bottom <= el.getBoundingClientRect().bottom - {past} + 1; }}""",
+        "the notebook did not shrink with the window",
+        arg=result,
+    )
+    return lambda: None  # the next check sets the window's size again
+
+
+def under_the_toolbar(page, viewport) -> Callable[[], None]:
+    """Scroll the notebook so that the result's top 12 px are under the toolbar above it."""
+    page.locator(ON_SCREEN["result"]).first.evaluate(
+        f"""el => {{ const scroller = ({SCROLLER})(el);
+        scroller.scrollTop += el.getBoundingClientRect().top
+            - scroller.getBoundingClientRect().top + 12; }}"""
+    )
+    return lambda: None  # the next check scrolls the widget into view again
+
+
+def toast_over_it(page, viewport) -> Callable[[], None]:
+    """A real notification of the front end, its toast moved over the result's middle."""
+    notification = page.evaluate(
+        """() => window.jupyterapp.commands.execute("apputils:notify", {
+            message: "Covering the result on purpose", type: "info",
+            options: {autoClose: false}})"""
+    )
+    toast = page.locator(".jp-toastContainer")
+    toast.wait_for(state="visible", timeout=30_000)
+    style = toast.evaluate(
+        """(el, r) => { const before = el.style.cssText;
+        Object.assign(el.style, {position: "fixed", top: `${r.y + r.height / 3}px`,
+            left: `${r.x + r.width / 3}px`, bottom: "auto", right: "auto", transform: "none"});
+        return before; }""",
+        page.locator(ON_SCREEN["result"]).first.bounding_box(),
+    )
+
+    def undo() -> None:
+        page.evaluate(
+            """id => window.jupyterapp.commands.execute("apputils:dismiss-notification", {id})""",
+            notification,
+        )
+        toast.evaluate("(el, style) => { el.style.cssText = style; }", style)
+        wait_for(page, "!document.querySelector('.Toastify__toast')", "the toast stayed")
+
+    return undo
+
+
+def next_cell_over_it(page, viewport) -> Callable[[], None]:
+    """The cell after the widget's drawn over the result (moved up, on top)."""
+    result = page.locator(ON_SCREEN["result"]).first
+    style = result.evaluate(
+        """el => { const next = el.closest(".jp-Cell").nextElementSibling;
+        const before = next.style.cssText;
+        Object.assign(next.style, {position: "relative", zIndex: 10,
+            background: "var(--jp-layout-color0)",
+            transform: `translateY(${el.getBoundingClientRect().top
+                - next.getBoundingClientRect().top}px)`});
+        return before; }"""
+    )
+    return lambda: result.evaluate(
+        """(el, style) => { el.closest(".jp-Cell").nextElementSibling.style.cssText = style; }""",
+        style,
+    )
+
+
+#: each way a user loses sight of the result, and how the check must say so
+COVERS = {
+    "a toast over it": (toast_over_it, ("covered by",)),
+    "the next cell drawn over it": (next_cell_over_it, ("covered by",)),
+    "under the toolbar": (under_the_toolbar, ("clipped by",)),
+    "its lower edge under the status bar": (
+        lambda page, viewport: shorter_window(page, viewport, past=12),
+        ("clipped by", "outside the"),
+    ),
+    "below the fold": (
+        lambda page, viewport: shorter_window(page, viewport, past=300),
+        ("clipped by", "outside the"),
+    ),
+}
+
+
+def test_the_on_screen_check_fails_when_the_result_is_covered_or_below_the_fold(
+    page, front, viewport
+):
+    """The check above, on the same notebook: it passes, then fails for each cover made on
+    purpose, and passes again once the cover is gone. So it cannot pass for a result a user
+    cannot see, whatever the browser's hit testing of media does."""
+    ensure_result(page, EDIT)
+    result = page.locator(ON_SCREEN["result"]).first
+    reasons = {}
+    for cover, (make, _) in COVERS.items():
+        show_widget_at_1400x900(page, front, viewport)
+        assert why_hidden(result) == "", f"before {cover}"
+        undo = make(page, viewport)
+        reasons[cover] = why_hidden(result)
+        undo()
+    assert all(reasons[c].startswith(COVERS[c][1]) for c in COVERS), json.dumps(reasons, indent=1)
+    show_widget_at_1400x900(page, front, viewport)
+    assert why_hidden(result) == "", "after the covers"
 
 
 #: every element of the widget that is cut (a label ending in "…") or reaches past the

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Makes a second environment with ipykernel 6 and registers it as the kernel
+# Makes a second environment with ipykernel 6 (requirements/ipykernel6.txt, or the newest
+# releases with WANVACE_RESOLUTION=latest) and registers it as the kernel
 # "wanvace-ipykernel6" inside that environment (not in the main one: JupyterLab there would
 # then offer two kernels and ask "Select Kernel"), so the real-kernel tests run on both
 # ipykernel majors. Idempotent; used by scripts/test.
@@ -7,10 +8,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 main_venv="${WANVACE_VENV:-$root/.venv}"
 k6="${WANVACE_K6_VENV:-$root/.venv-ipykernel6}"
-if [ ! -x "$k6/bin/python" ]; then
-  python3 -m venv "$k6"
-fi
-"$k6/bin/python" -m pip install --quiet "ipykernel>=6,<7" -e "$root" 2>&1 | grep -v "is ignored" || true
+source "$root/scripts/envs.sh"
+wanvace_env "$k6" "$root/requirements/ipykernel6.txt" -e "$root" "ipykernel>=6,<7"
 rm -rf "$main_venv/share/jupyter/kernels/wanvace-ipykernel6"  # where older versions put it
 "$k6/bin/python" -m ipykernel install --prefix "$k6" --name wanvace-ipykernel6 \
   --display-name "Python (ipykernel 6)" >/dev/null
