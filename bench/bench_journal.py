@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.helpers import journal_entry  # noqa: E402
-from wanvace_widgets.journal import Journal  # noqa: E402
+from wanvace_widgets.jobs.journal import Journal  # noqa: E402
 
 WRITES = 12  # a job's changes: queued, uploading, submitting, pending, running, …
 HOLD_S = 3.0  # how long the other process keeps the lock

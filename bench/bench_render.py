@@ -15,8 +15,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from wanvace_widgets.emulator.render import render  # noqa: E402
-from wanvace_widgets.media import encode_mp4  # noqa: E402
-from wanvace_widgets.samples import write_samples  # noqa: E402
+from wanvace_widgets.media.codec import encode_mp4  # noqa: E402
+from wanvace_widgets.media.samples import write_samples  # noqa: E402
 
 
 def cases(media: dict[str, bytes]) -> dict[str, tuple[dict, dict, dict]]:

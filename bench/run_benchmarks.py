@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 import wanvace_widgets as wv  # noqa: E402
 from bench import bench_render  # noqa: E402
-from wanvace_widgets import contract  # noqa: E402
+from wanvace_widgets.contract import constants as contract  # noqa: E402
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer  # noqa: E402
 from wanvace_widgets.emulator.timing import (  # noqa: E402
     realistic_running_time,
@@ -278,8 +278,8 @@ def detection_requests(server: EmulatorServer, tmp) -> list[wv.VaceRequest]:
     must finish well within the drawn running times, or rendering, not the realistic
     profile, would set when jobs end (the samples' 640x360 three-second source made most
     jobs wait for their render on a busy machine)."""
-    from wanvace_widgets.media import encode_mp4
-    from wanvace_widgets.samples import scene_frame
+    from wanvace_widgets.media.codec import encode_mp4
+    from wanvace_widgets.media.samples import scene_frame
 
     clip = Path(tmp) / "small.mp4"
     encode_mp4((scene_frame(i / 16, size=(360, 360)) for i in range(16)), 16, out=clip)
@@ -501,9 +501,10 @@ def measured(fn, repeats: int = 5) -> tuple[list[float], float]:
 
 def bench_transfers(size_mb, tmp) -> list[str]:
     from tests.helpers import padded_mp4
-    from wanvace_widgets.media import check_complete_mp4
-    from wanvace_widgets.samples import write_samples
-    from wanvace_widgets.uploads import prepare_media
+    from wanvace_widgets.jobs.http import downloads
+    from wanvace_widgets.jobs.http.uploads import prepare_media
+    from wanvace_widgets.media.codec import check_complete_mp4
+    from wanvace_widgets.media.samples import write_samples
 
     video = padded_mp4(
         write_samples(Path(tmp) / "samples")["source"], Path(tmp) / "big.mp4", size_mb << 20
@@ -518,7 +519,7 @@ def bench_transfers(size_mb, tmp) -> list[str]:
 
     async def download_ours():
         async with httpx.AsyncClient(transport=source) as http:
-            await wv.downloads.download_to(http, "https://x/v.mp4", Path(tmp) / "ours.mp4", 600)
+            await downloads.download_to(http, "https://x/v.mp4", Path(tmp) / "ours.mp4", 600)
 
     async def download_plain():
         async with httpx.AsyncClient(transport=source) as http:
@@ -649,7 +650,7 @@ def bench_widget_traffic(server, tmp) -> list[str]:
 STUDIO_BUILD = """
 import json, sys, tempfile, time
 import ipywidgets as W, wanvace_widgets as wv
-from wanvace_widgets import contract as c
+from wanvace_widgets.contract import constants as c
 home = tempfile.mkdtemp()
 client = wv.emulator_client(results_dir=home + "/results", journal=home + "/journal.sqlite3")
 VaceStudio = wv.VaceStudio  # imported before the clock starts, as ipywidgets is below

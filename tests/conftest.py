@@ -8,8 +8,8 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.helpers import make_client
-from wanvace_widgets import samples
 from wanvace_widgets.emulator import EmulatorConfig, ManualClock, create_app
+from wanvace_widgets.media import samples
 
 
 @pytest.fixture(scope="session")

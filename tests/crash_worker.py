@@ -22,9 +22,9 @@ import threading
 from pathlib import Path
 
 import wanvace_widgets as wv
-from wanvace_widgets.config import Deadlines
-from wanvace_widgets.job_entry import JobEntry
-from wanvace_widgets.journal import Journal
+from wanvace_widgets.jobs.deadlines import Deadlines
+from wanvace_widgets.jobs.job_entry import JobEntry
+from wanvace_widgets.jobs.journal import Journal
 
 #: CRASH_CLOCK_SKEW widens every submit's window, so that two users' windows surely overlap
 DEADLINES = Deadlines(

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from wanvace_widgets.client import VaceClient
-from wanvace_widgets.config import Deadlines
-from wanvace_widgets.job_entry import JobEntry
-from wanvace_widgets.journal import Journal
-from wanvace_widgets.polling import PollPolicy, RetryPolicy
+from wanvace_widgets.jobs.client import VaceClient
+from wanvace_widgets.jobs.deadlines import Deadlines
+from wanvace_widgets.jobs.http.retry import RetryPolicy
+from wanvace_widgets.jobs.job_entry import JobEntry
+from wanvace_widgets.jobs.journal import Journal
+from wanvace_widgets.jobs.polling import PollPolicy
 
 SUBMIT = "/api/v1/services/aigc/video-generation/video-synthesis"
 HEADERS = {"Authorization": "Bearer test-key", "X-DashScope-Async": "enable"}

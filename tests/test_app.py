@@ -17,7 +17,7 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.commands import isolated_env, running, wait_for_url, whole_address
-from wanvace_widgets import app
+from wanvace_widgets.apps import voila_app as app
 from wanvace_widgets.emulator.server import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ def test_the_app_notebook_is_valid_and_runs_the_studio(tmp_path):
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     code = [c.source for c in notebook.cells if c.cell_type == "code"]
-    assert code == ["from wanvace_widgets.app import studio_app\n\nstudio_app()"]
+    assert code == ["from wanvace_widgets.apps.voila_app import studio_app\n\nstudio_app()"]
 
 
 def test_the_app_keeps_a_notebook_its_user_edited(tmp_path):
@@ -83,7 +83,7 @@ def test_every_route_of_the_app_needs_its_token_and_its_output_never_shows_it(tm
     video = media["source"].read_bytes()
     (folder / "wanvace-results" / "result.mp4").write_bytes(video)
     env = isolated_env(tmp_path) | {"PYTHONPATH": str(ROOT)}  # the kernel imports this checkout
-    command = [sys.executable, "-m", "wanvace_widgets.cli", "app", str(folder), "--no-browser"]
+    command = [sys.executable, "-m", "wanvace_widgets.apps.cli", "app", str(folder), "--no-browser"]
     log = tmp_path / "app.log"
     with running([*command, f"--port={free_port()}"], tmp_path, env, log) as process:
         printed = wait_for_url(log, process)
@@ -120,7 +120,7 @@ def test_every_route_of_the_app_needs_its_token_and_its_output_never_shows_it(tm
 
 
 def test_the_address_is_printed_whole_only_on_a_terminal(tmp_path, monkeypatch):
-    from wanvace_widgets import launch
+    from wanvace_widgets.apps import launch
 
     url = "http://127.0.0.1:8866/?token=s3cret-token"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from wanvace_widgets import demo, launch, tutorials
-from wanvace_widgets.cli import build_parser, main
+from wanvace_widgets.apps import demo, launch, tutorials
+from wanvace_widgets.apps.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
@@ -79,7 +79,7 @@ def test_tutorials_into_a_file_is_a_clear_error(tmp_path, capsys):
 
 
 def test_tutorials_when_the_package_lost_them(tmp_path, monkeypatch):
-    monkeypatch.setattr(tutorials, "__file__", str(tmp_path / "pkg" / "tutorials.py"))
+    monkeypatch.setattr(tutorials, "__file__", str(tmp_path / "pkg" / "apps" / "tutorials.py"))
     with pytest.raises(FileNotFoundError, match="reinstall wanvace-widgets"):
         tutorials.copy_tutorials(tmp_path / "out")
     assert not (tmp_path / "out").exists()

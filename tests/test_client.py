@@ -11,8 +11,10 @@ import pytest
 import wanvace_widgets as wv
 from tests.helpers import FAST_POLL, FAST_RETRY, make_client, until
 from wanvace_widgets.clock import SystemClock
-from wanvace_widgets.config import Deadlines
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer, create_app
+from wanvace_widgets.jobs.deadlines import Deadlines
+from wanvace_widgets.media.codec import probe
+from wanvace_widgets.settings import find_api_key
 
 SAMPLE = "http://emulator.local/samples/source.mp4"
 SECRET = "sk-distinctive-secret-0123456789"
@@ -44,7 +46,7 @@ async def test_submit_polls_downloads_and_journals(client, fast_app, tmp_path):
         "SUCCEEDED",
     ]
     assert task.local_path == tmp_path / "results" / f"{task.task_id}.mp4"
-    assert wv.media.probe(task.local_path).codec == "h264"
+    assert probe(task.local_path).codec == "h264"
     assert task.usage["video_duration"] == 3 and task.end_time
     entry = client.journal.get(task.task_id)
     assert entry.status == "SUCCEEDED" and entry.local_path == task.local_path
@@ -445,11 +447,11 @@ async def test_missing_key_is_a_clear_configuration_error(tmp_path, monkeypatch)
 
 async def test_key_from_environment_and_file(tmp_path, monkeypatch):
     monkeypatch.setenv("DASHSCOPE_API_KEY", "from-env")
-    assert wv.client.find_api_key() == "from-env"
+    assert find_api_key() == "from-env"
     monkeypatch.delenv("DASHSCOPE_API_KEY")
     (tmp_path / "key").write_text("from-file\n")
     monkeypatch.setenv("DASHSCOPE_API_KEY_FILE_PATH", str(tmp_path / "key"))
-    assert wv.client.find_api_key() == "from-file"
+    assert find_api_key() == "from-file"
 
 
 async def test_the_key_never_appears_in_reprs_errors_or_the_journal(fast_app, tmp_path, caplog):

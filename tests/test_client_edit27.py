@@ -12,11 +12,11 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.helpers import make_client, padded_mp4, until
-from wanvace_widgets import contract as c
-from wanvace_widgets import media as media_io
-from wanvace_widgets.durations import kind_of
+from wanvace_widgets.contract import constants as c
 from wanvace_widgets.emulator import EmulatorConfig, create_app
-from wanvace_widgets.poll_plan import PollPlan
+from wanvace_widgets.jobs.durations import kind_of
+from wanvace_widgets.jobs.poll_plan import PollPlan
+from wanvace_widgets.media import codec as media_io
 from wanvace_widgets.widgets.job_records import JobRecord, request_code, request_from_summary
 
 SAMPLES = "http://emulator.local/samples/"

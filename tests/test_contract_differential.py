@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 
 import wanvace_widgets as wv
 from tests.helpers import HEADERS, SUBMIT
-from wanvace_widgets import contract as c
+from wanvace_widgets.contract import constants as c
+from wanvace_widgets.contract.families import all_functions, family_of, function_of_body
+from wanvace_widgets.contract.param_checks import is_remote_url, url_problem
+from wanvace_widgets.contract.params import FUNCTION_PARAMS, Param, param, params_of
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.emulator.validation import ApiFailure, check_submit
-from wanvace_widgets.families import all_functions, family_of, function_of_body
-from wanvace_widgets.param_checks import is_remote_url, url_problem
-from wanvace_widgets.params import FUNCTION_PARAMS, Param, param, params_of
 
 MODEL = "wan2.1-vace-plus"
 EDIT27 = c.INSTRUCTION_EDIT

@@ -23,7 +23,7 @@ import pytest
 
 from wanvace_widgets.emulator import EmulatorConfig
 from wanvace_widgets.emulator.server import EmulatorServer
-from wanvace_widgets.journal import Journal
+from wanvace_widgets.jobs.journal import Journal
 from wanvace_widgets.quota import Holder
 from wanvace_widgets.quota.sqlite import SqliteQuota
 

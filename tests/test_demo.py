@@ -34,7 +34,7 @@ def check_quickstart_is_served(url: str) -> None:
 def test_demo_copies_the_tutorials_serves_the_quickstart_and_stops_on_sigterm(tmp_path):
     log = tmp_path / "demo.log"
     folder = tmp_path / "my tutorials"
-    command = [sys.executable, "-m", "wanvace_widgets.cli", "demo", str(folder), "--no-browser"]
+    command = [sys.executable, "-m", "wanvace_widgets.apps.cli", "demo", str(folder), "--no-browser"]
     env = isolated_env(tmp_path) | {"PYTHONPATH": str(ROOT)}
     with running([*command, f"--port={free_port()}"], tmp_path, env, log) as process:
         url = wait_for_url(log, process)

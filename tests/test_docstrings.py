@@ -14,7 +14,7 @@ import pytest
 
 import wanvace_widgets
 from tests.cells import run_doctest
-from wanvace_widgets.backend import reset_default_client
+from wanvace_widgets.apps.backend import reset_default_client
 
 
 def docstring_examples() -> list[doctest.DocTest]:
@@ -55,8 +55,8 @@ def test_docstring_example_runs_as_written(test, offline):
 def test_the_examples_of_the_packaging_modules_are_found():
     names = {t.name for t in EXAMPLES}
     assert {
-        "wanvace_widgets.app.studio_app",
-        "wanvace_widgets.tutorials.copy_tutorials",
+        "wanvace_widgets.apps.voila_app.studio_app",
+        "wanvace_widgets.apps.tutorials.copy_tutorials",
         "wanvace_widgets.widgets.player.files_url",
     } <= names
 

@@ -8,12 +8,7 @@ import pytest
 
 from tests.helpers import HISTORY_HOST as HOST
 from tests.helpers import finished, server_text
-from wanvace_widgets.durations import (
-    FIVE_TO_TEN_MINUTES,
-    Durations,
-    Spread,
-    kind_of,
-)
+from wanvace_widgets.jobs.durations import FIVE_TO_TEN_MINUTES, Durations, Spread, kind_of
 
 SOURCE = {"function": "video_outpainting", "video": "https://media.example/source.mp4"}
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from tests.helpers import HEADERS, SUBMIT
-from wanvace_widgets import media as media_io
 from wanvace_widgets.emulator import EmulatorConfig, ManualClock, create_app
+from wanvace_widgets.media import codec as media_io
 
 SAMPLE = "http://emulator.local/samples/source.mp4"
 OUTPAINT = {

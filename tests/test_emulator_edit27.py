@@ -12,10 +12,10 @@ import pytest
 
 from tests.helpers import HEADERS, SUBMIT
 from tests.test_emulator import _form, _policy, run_to_end, status_of
-from wanvace_widgets import contract as c
-from wanvace_widgets import media as media_io
+from wanvace_widgets.contract import constants as c
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.emulator.timing import typical_running_s
+from wanvace_widgets.media import codec as media_io
 
 BASE = "http://emulator.local/samples/"
 SOURCE = BASE + "source.mp4"  # 3 s, 640x360, 30 fps, no sound

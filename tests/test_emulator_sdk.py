@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from wanvace_widgets import contract as c
-from wanvace_widgets import media as media_io
+from wanvace_widgets.contract import constants as c
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer
+from wanvace_widgets.media import codec as media_io
 
 dashscope = pytest.importorskip("dashscope")
 

@@ -8,8 +8,8 @@ import statistics
 
 import pytest
 
-from wanvace_widgets import contract as c
 from wanvace_widgets.clock import ManualClock
+from wanvace_widgets.contract import constants as c
 from wanvace_widgets.emulator import EmulatorConfig
 from wanvace_widgets.emulator.store import TaskStore
 from wanvace_widgets.emulator.timing import realistic_running_time, typical_running_s

@@ -33,10 +33,10 @@ from tests.hostile import (
     status_answer,
 )
 from wanvace_widgets.clock import LoopClock
-from wanvace_widgets.config import Deadlines
-from wanvace_widgets.media import check_complete_mp4
+from wanvace_widgets.jobs.deadlines import Deadlines
+from wanvace_widgets.jobs.http.troubles import RULES, Route, Trouble
+from wanvace_widgets.media.codec import check_complete_mp4
 from wanvace_widgets.quota import LocalQuota
-from wanvace_widgets.troubles import RULES, Route, Trouble
 
 pytestmark = pytest.mark.looptime
 

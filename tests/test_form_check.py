@@ -4,8 +4,8 @@ rules (``widgets/form_check.py``), without a kernel."""
 from __future__ import annotations
 
 import wanvace_widgets as wv
-from wanvace_widgets.params import param
-from wanvace_widgets.uploads import local_media_problems
+from wanvace_widgets.contract.params import param
+from wanvace_widgets.media.local_files import local_media_problems
 from wanvace_widgets.widgets.form_check import check_form, noun, on_screen
 
 

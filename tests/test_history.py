@@ -14,8 +14,8 @@ import pytest
 import wanvace_widgets as wv
 from tests.helpers import make_client, new_models, until, write_raw_rows
 from wanvace_widgets.emulator import EmulatorConfig, create_app
-from wanvace_widgets.job_entry import JobEntry
-from wanvace_widgets.journal import Journal
+from wanvace_widgets.jobs.job_entry import JobEntry
+from wanvace_widgets.jobs.journal import Journal
 from wanvace_widgets.widgets.history_rows import PROMPT_EXCERPT, job_row, totals_text
 from wanvace_widgets.widgets.job_records import JobRecord, request_code
 from wanvace_widgets.widgets.posters import PosterCache

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from wanvace_widgets.job_entry import ErrorRecord, JobEntry
-from wanvace_widgets.owners import Owner, this_process
+from wanvace_widgets.jobs.job_entry import ErrorRecord, JobEntry
+from wanvace_widgets.jobs.owners import Owner, this_process
 
 BASE = {"job_id": "j", "function": "video_edit", "status": "RUNNING", "created_at": 1.7e9}
 

@@ -9,10 +9,10 @@ import re
 import pytest
 
 import wanvace_widgets as wv
-from wanvace_widgets import lifecycle as s
 from wanvace_widgets.errors import APIStatusError, SubmitNotCreatedError, SubmitUnconfirmedError
+from wanvace_widgets.jobs import lifecycle as s
+from wanvace_widgets.jobs.tasks import TaskSnapshot
 from wanvace_widgets.quota import QueueStatus
-from wanvace_widgets.tasks import TaskSnapshot
 from wanvace_widgets.widgets.following import action_for
 from wanvace_widgets.widgets.job_status import Backend, JobView, format_seconds, status_html
 from wanvace_widgets.widgets.prices import job_charge, model_price

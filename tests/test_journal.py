@@ -19,8 +19,8 @@ import pytest
 import wanvace_widgets as wv
 from tests.helpers import journal_entry as entry
 from tests.helpers import write_raw_rows
-from wanvace_widgets.job_entry import JobEntry
-from wanvace_widgets.journal import Journal
+from wanvace_widgets.jobs.job_entry import JobEntry
+from wanvace_widgets.jobs.journal import Journal
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -296,7 +296,7 @@ def test_a_dead_process_second_file_is_read_and_merged_by_the_next(tmp_path, loc
         """
         import os, sys
         from tests.helpers import journal_entry
-        from wanvace_widgets.journal import Journal
+        from wanvace_widgets.jobs.journal import Journal
         journal = Journal(sys.argv[1], fallback_after_s=0.1)
         journal.record(journal_entry("dead", "RUNNING"))
         assert journal.flush_blocking(30)
@@ -387,7 +387,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from tests.helpers import journal_entry
-    from wanvace_widgets.journal import Journal
+    from wanvace_widgets.jobs.journal import Journal
     path, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     journal = Journal(path)
     for i in range(count):

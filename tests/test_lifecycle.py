@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from wanvace_widgets import lifecycle as s
+from wanvace_widgets.jobs import lifecycle as s
 
 DOC = (Path(__file__).parents[1] / "docs" / "lifecycle.md").read_text()
 

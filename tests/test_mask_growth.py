@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 import wanvace_widgets as wv
-from wanvace_widgets.mask_growth import OUTLINE, grown_region, outline_png
+from wanvace_widgets.media.mask_growth import OUTLINE, grown_region, outline_png
 
 
 def l_shape() -> np.ndarray:

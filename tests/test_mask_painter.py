@@ -21,8 +21,9 @@ from PIL import Image
 import wanvace_widgets as wv
 from tests.helpers import make_client, widget_tree
 from wanvace_widgets.emulator import EmulatorConfig, create_app
-from wanvace_widgets.frame_previews import FRAME_MAX_SIDE, FramePreviews, mask_frame_limit
-from wanvace_widgets.media import MediaInfo, encode_image, encode_mp4
+from wanvace_widgets.media.codec import MediaInfo, encode_image, encode_mp4
+from wanvace_widgets.media.frame_previews import FRAME_MAX_SIDE, FramePreviews, mask_frame_limit
+from wanvace_widgets.media.masks import OperationError
 from wanvace_widgets.widgets import mask_painter
 from wanvace_widgets.widgets.mask_painter import MaskPainter
 
@@ -297,12 +298,12 @@ def test_a_mask_of_another_size_is_scaled_and_a_bad_one_refused(media, workdir):
 
 def test_python_calls_raise_what_the_page_only_hears_about(media, workdir):
     painter = MaskPainter()
-    with pytest.raises(wv.masks.OperationError, match="local source video"):
+    with pytest.raises(OperationError, match="local source video"):
         painter.invert()
     painter.video = media["source"]
     painter.invert()
     assert painter.mask.all() and painter.undo() and not painter.undo()
-    with pytest.raises(wv.masks.OperationError):
+    with pytest.raises(OperationError):
         painter.apply({"action": "draw", "shape": "rect", "points": [1]})
 
 

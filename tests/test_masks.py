@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from wanvace_widgets import masks
-from wanvace_widgets.masks import (
+from wanvace_widgets.media import masks
+from wanvace_widgets.media.codec import MASK_TINT, MediaReadError, encode_image
+from wanvace_widgets.media.masks import (
     MAX_POINTS,
     Clear,
     Draw,
@@ -23,7 +24,6 @@ from wanvace_widgets.masks import (
     OperationError,
     parse_operation,
 )
-from wanvace_widgets.media import MASK_TINT, MediaReadError, encode_image
 
 
 def painted(width, height, *messages, base=None):

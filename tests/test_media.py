@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from wanvace_widgets import contract, media, samples
+from wanvace_widgets.contract import constants as contract
+from wanvace_widgets.media import codec as media
+from wanvace_widgets.media import samples
 
 
 def _frames(n=12, w=96, h=64):

@@ -13,14 +13,11 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.helpers import make_client, widget_tree
-from wanvace_widgets import contract as c
-from wanvace_widgets import params
-from wanvace_widgets.emulator import EmulatorConfig, create_app
-from wanvace_widgets.emulator.validation import ApiFailure, check_submit
-from wanvace_widgets.families import all_functions
-from wanvace_widgets.media import MediaInfo
-from wanvace_widgets.media_rules import file_problem
-from wanvace_widgets.param_checks import (
+from wanvace_widgets.contract import constants as c
+from wanvace_widgets.contract import params
+from wanvace_widgets.contract.families import all_functions
+from wanvace_widgets.contract.media_rules import file_problem
+from wanvace_widgets.contract.param_checks import (
     ParamError,
     check_json,
     check_python,
@@ -29,7 +26,10 @@ from wanvace_widgets.param_checks import (
     media_value,
     url_problem,
 )
-from wanvace_widgets.params import FUNCTION_PARAMS, Param, form_params, param, params_of
+from wanvace_widgets.contract.params import FUNCTION_PARAMS, Param, form_params, param, params_of
+from wanvace_widgets.emulator import EmulatorConfig, create_app
+from wanvace_widgets.emulator.validation import ApiFailure, check_submit
+from wanvace_widgets.media.codec import MediaInfo
 from wanvace_widgets.widgets import functions
 from wanvace_widgets.widgets.fields import FieldControl
 
@@ -172,7 +172,7 @@ def test_the_server_cuts_what_the_client_refuses():
     assert check_json(refs, four) == four
     with pytest.raises(ParamError, match="silently keep only the first 3"):
         check_python(refs, four)
-    from wanvace_widgets.param_checks import server_keeps
+    from wanvace_widgets.contract.param_checks import server_keeps
 
     assert server_keeps(refs, four) == four[:3]
     assert server_keeps(param("video_edit", "prompt"), "x" * 900) == "x" * 800
@@ -202,7 +202,7 @@ def test_an_optional_text_may_be_left_out_but_not_blank():
     with pytest.raises(ParamError, match="keeps only the first 500"):
         check_python(negative, "x" * 501)
     assert check_json(negative, "x" * 501) == "x" * 501  # the server cuts it (§17.2)
-    from wanvace_widgets.param_checks import server_keeps
+    from wanvace_widgets.contract.param_checks import server_keeps
 
     assert server_keeps(negative, "x" * 501) == "x" * 500
 

@@ -20,11 +20,11 @@ import pytest
 import wanvace_widgets as wv
 from tests.helpers import HISTORY_HOST, finished, server_text
 from wanvace_widgets.clock import LoopClock, ManualClock
-from wanvace_widgets.durations import FIVE_TO_TEN_MINUTES, Durations
-from wanvace_widgets.journal import Journal
-from wanvace_widgets.poll_plan import EndWindow, PollPlan
-from wanvace_widgets.polling import QueryPacer
-from wanvace_widgets.tasks import TaskSnapshot
+from wanvace_widgets.jobs.durations import FIVE_TO_TEN_MINUTES, Durations
+from wanvace_widgets.jobs.journal import Journal
+from wanvace_widgets.jobs.poll_plan import EndWindow, PollPlan
+from wanvace_widgets.jobs.polling import QueryPacer
+from wanvace_widgets.jobs.tasks import TaskSnapshot
 
 PLAN = PollPlan()
 SOURCE = "https://media.example/source.mp4"

@@ -8,17 +8,19 @@ import sys
 import pytest
 
 import wanvace_widgets as wv
-from wanvace_widgets import backend
+from wanvace_widgets.apps import backend
 from wanvace_widgets.clock import ManualClock
 from wanvace_widgets.errors import ConfigurationError
 from wanvace_widgets.quota import (
     LocalQuota,
     SqliteQuota,
-    config,
     daily_budget_usd,
     quota_scope,
     quota_store_from_environment,
     quota_user,
+)
+from wanvace_widgets.quota import (
+    choice as config,
 )
 from wanvace_widgets.quota.redis import RedisQuota
 

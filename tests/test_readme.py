@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.cells import Cells, markdown_code_blocks
-from wanvace_widgets.app import MEDIA_FILES
-from wanvace_widgets.backend import reset_default_client
-from wanvace_widgets.cli import build_parser
+from wanvace_widgets.apps.backend import reset_default_client
+from wanvace_widgets.apps.cli import build_parser
+from wanvace_widgets.apps.voila_app import MEDIA_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

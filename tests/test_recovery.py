@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from wanvace_widgets.config import Deadlines
-from wanvace_widgets.recovery import (
+from wanvace_widgets.jobs.deadlines import Deadlines
+from wanvace_widgets.jobs.recovery import (
     AMBIGUOUS,
     FOUND,
     NOT_CREATED,

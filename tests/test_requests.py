@@ -742,7 +742,7 @@ def test_to_payload_is_the_body_before_uploads(tmp_path):
 
 
 def test_a_request_class_must_match_its_rows_of_the_table():
-    from wanvace_widgets.requests import _from_table
+    from wanvace_widgets.contract.request_models import _from_table
 
     @dataclasses.dataclass(frozen=True, kw_only=True)
     class Drifted(wv.VideoOutpainting):
@@ -761,7 +761,7 @@ def test_docstrings_list_every_field_with_its_api_field():
 
 
 def test_mask_frame_past_the_local_video_is_refused_before_upload(media):
-    from wanvace_widgets.uploads import check_local_media
+    from wanvace_widgets.media.local_files import check_local_media
 
     # source.mp4: 3 s at 30 fps, so frames 1 … 91 (fps × seconds + 1, contract §7)
     ok = wv.VideoEdit(prompt="p", video=media["source"], mask_image=media["mask"], mask_frame_id=91)
@@ -781,8 +781,8 @@ def test_mask_frame_past_the_local_video_is_refused_before_upload(media):
 
 def test_a_small_mask_of_a_small_video_passes_the_local_check(tmp_path):
     """A mask image follows its video's resolution, not the 360–2000 px rule (contract §4.3)."""
-    from wanvace_widgets.media import encode_image, encode_mp4
-    from wanvace_widgets.uploads import check_local_media
+    from wanvace_widgets.media.codec import encode_image, encode_mp4
+    from wanvace_widgets.media.local_files import check_local_media
 
     np = pytest.importorskip("numpy")
     video, mask = tmp_path / "small.mp4", tmp_path / "small-mask.png"

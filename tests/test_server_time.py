@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from wanvace_widgets.server_time import list_time, parse_server_time, seconds_between
+from wanvace_widgets.contract.server_time import list_time, parse_server_time, seconds_between
 
 ROOT = Path(__file__).resolve().parents[1]
 #: 2026-11-25 10:00:00 UTC
@@ -54,7 +54,7 @@ def test_a_list_window_from_no_time_is_refused(bad):
 def test_every_zone_writes_and_reads_the_same_instants(zone):
     script = (
         "import json\n"
-        "from wanvace_widgets.server_time import list_time, parse_server_time\n"
+        "from wanvace_widgets.contract.server_time import list_time, parse_server_time\n"
         "from wanvace_widgets.quota.local import today\n"
         f"print(json.dumps([list_time({INSTANT}), parse_server_time('2026-11-25 18:00:00.000'),"
         f" today({INSTANT + 7 * 3600})]))"

@@ -171,7 +171,7 @@ async def test_after_a_restart_a_new_studio_shows_the_earlier_jobs(
 KERNEL_SETUP = """
 import httpx, wanvace_widgets as wv
 from wanvace_widgets.emulator import EmulatorConfig, create_app
-from wanvace_widgets.samples import write_samples
+from wanvace_widgets.media.samples import write_samples
 media = write_samples({samples!r})
 app = create_app(EmulatorConfig(pending_s=0.1, running_s=0.2))
 client = wv.VaceClient("kernel-key", base_url="http://emulator.local",

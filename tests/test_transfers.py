@@ -19,8 +19,8 @@ import pytest
 import wanvace_widgets as wv
 from tests.helpers import padded_mp4
 from wanvace_widgets import errors
-from wanvace_widgets.downloads import download_to
-from wanvace_widgets.uploads import prepare_media
+from wanvace_widgets.jobs.http.downloads import download_to
+from wanvace_widgets.jobs.http.uploads import prepare_media
 
 SIZE = 50 * 1024 * 1024
 CHUNK = 256 * 1024
@@ -124,7 +124,7 @@ DOWNLOAD = """
 import asyncio, sys
 from pathlib import Path
 import httpx
-from wanvace_widgets.downloads import download_to
+from wanvace_widgets.jobs.http.downloads import download_to
 
 async def main():
     async with httpx.AsyncClient(timeout=300) as http:  # the server pauses mid-body

@@ -100,7 +100,7 @@ def test_the_package_and_its_tutorials_come_from_the_wheel(fresh):
         fresh,
         str(python),
         "-c",
-        "import wanvace_widgets, wanvace_widgets.tutorials as t; "
+        "import wanvace_widgets, wanvace_widgets.apps.tutorials as t; "
         "print(wanvace_widgets.__file__); print(t.tutorial_folder())",
     ).stdout.split()
     venv_root = python.parents[1]

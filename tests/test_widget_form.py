@@ -10,7 +10,7 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.helpers import make_client
-from wanvace_widgets import contract as c
+from wanvace_widgets.contract import constants as c
 
 #: API and attribute names a user never typed: on screen they must not appear
 API_NAMES = re.compile(r"\b(obj_or_bg|ref_images|mask_image|mask_video|first_frame|_url)\b")

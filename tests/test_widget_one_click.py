@@ -8,8 +8,8 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.helpers import make_client, until
-from wanvace_widgets.config import Deadlines
 from wanvace_widgets.emulator import EmulatorConfig, create_app
+from wanvace_widgets.jobs.deadlines import Deadlines
 
 
 def page_clicks(widget, name: str) -> None:

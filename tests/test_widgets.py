@@ -13,9 +13,10 @@ import pytest
 import wanvace_widgets as wv
 from tests.conftest import WIDGET_SECRET as SECRET
 from tests.helpers import finished, make_client, until
+from wanvace_widgets.apps import backend
 from wanvace_widgets.clock import SystemClock
 from wanvace_widgets.emulator import EmulatorConfig, create_app
-from wanvace_widgets.journal import Journal
+from wanvace_widgets.jobs.journal import Journal
 from wanvace_widgets.widgets import player
 from wanvace_widgets.widgets.player import EMBED_LIMIT, display_path
 
@@ -216,17 +217,17 @@ def test_default_client_is_the_emulator_without_a_key(monkeypatch, tmp_path):
     monkeypatch.delenv("WANVACE_BASE_URL", raising=False)
     monkeypatch.setenv("DASHSCOPE_API_KEY_FILE_PATH", str(tmp_path / "none"))
     monkeypatch.setenv("HOME", str(tmp_path))
-    wv.backend.reset_default_client()
+    backend.reset_default_client()
     try:
         client = wv.default_client()
         assert client.is_emulator and client is wv.default_client()
         monkeypatch.setenv("DASHSCOPE_API_KEY", SECRET)
-        wv.backend.reset_default_client()
+        backend.reset_default_client()
         real = wv.default_client()
         assert not real.is_emulator and real.host == "dashscope-intl.aliyuncs.com"
         assert SECRET not in repr(real) and SECRET not in real.backend_label
     finally:
-        wv.backend.reset_default_client()
+        backend.reset_default_client()
 
 
 async def test_client_httpx_honours_environment_proxies(emulated):
@@ -239,7 +240,7 @@ async def test_the_edit_form_shows_its_mask_once_in_the_painter(emulated, media)
     field loaded into the painter over its frame."""
     import numpy as np
 
-    from wanvace_widgets.media import read_image
+    from wanvace_widgets.media.codec import read_image
 
     widget = wv.VideoEditWidget(client=emulated)
     widget.set_request(

@@ -4,7 +4,7 @@ Kept apart from the package on purpose: the request models are checked against t
 independent reading of the reference, not against themselves.
 """
 
-#: a scheme, a host, no Chinese characters (the full set of §4.1 is in contract.py; this is
+#: a scheme, a host, no Chinese characters (the full set of §4.1 is in contract/constants.py; this is
 #: an independent, simpler reading)
 URL = {"type": "string", "pattern": r"^(https?|oss)://[^/?#\u4e00-\u9fff]+(/[^\u4e00-\u9fff]*)?$"}
 PROMPT = {"type": "string", "minLength": 1, "maxLength": 800}

@@ -2,14 +2,16 @@
 and Wan 2.7 video edit (``wan2.7-videoedit``).
 
 Every public name loads on first use (PEP 562), so ``import wanvace_widgets.emulator`` or
-``wanvace_widgets.requests`` pulls in neither ipywidgets nor the client: the layers stay
-apart (``tests/test_layers.py``), and scripts that never show a widget never pay for it.
+``wanvace_widgets.contract`` pulls in neither ipywidgets nor the client: the layers stay apart
+(``tests/test_layers.py``, ``docs/architecture.md``), and scripts that never show a widget
+never pay for it. The subpackages are the layers: ``contract/`` (what DashScope accepts),
+``jobs/`` (running a job: HTTP, polling, the journal), ``quota/``, ``media/``, ``widgets/``,
+``apps/`` (the ``wanvace`` command) and ``emulator/``.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -17,11 +19,11 @@ __version__ = "0.1.0"
 #: module → the public names it defines (the TYPE_CHECKING imports below say the same for
 #: type checkers; tests/test_exports.py keeps the two equal)
 _MODULES = {
-    ".backend": ("default_client", "emulator_client"),
-    ".client": ("VaceClient",),
-    ".config": ("Deadlines",),
-    ".job_entry": ("JobEntry",),
-    ".journal": ("Journal",),
+    ".apps.backend": ("default_client", "emulator_client"),
+    ".jobs.client": ("VaceClient",),
+    ".jobs.deadlines": ("Deadlines",),
+    ".jobs.job_entry": ("JobEntry",),
+    ".jobs.journal": ("Journal",),
     ".errors": (
         "APIConnectionError", "APIError", "APIStatusError", "APITimeoutError",
         "AuthenticationError", "BadRequestError", "BudgetExceededError", "ConfigurationError",
@@ -34,14 +36,16 @@ _MODULES = {
         "TaskError", "TaskFailedError", "TaskUnknownError", "UploadError", "VaceError",
         "ValidationError", "WaitTimeoutError",
     ),
-    ".poll_plan": ("PollPlan",),
-    ".polling": ("PollPolicy", "QuotaPolicy", "RetryPolicy"),
-    ".regions": ("Endpoint", "resolve_endpoint"),
-    ".requests": (
+    ".jobs.poll_plan": ("PollPlan",),
+    ".jobs.polling": ("PollPolicy",),
+    ".jobs.http.retry": ("RetryPolicy",),
+    ".quota.policy": ("QuotaPolicy",),
+    ".contract.regions": ("Endpoint", "resolve_endpoint"),
+    ".contract.request_models": (
         "ImageReference", "InstructionEdit", "MediaInput", "VaceRequest", "VideoEdit",
         "VideoExtension", "VideoOutpainting", "VideoRepainting",
     ),
-    ".tasks": ("Task", "TaskSnapshot"),
+    ".jobs.tasks": ("Task", "TaskSnapshot"),
     ".widgets": (
         "ImageReferenceWidget", "InstructionEditWidget", "JobHistory", "MaskPainter",
         "VaceStudio", "VaceWidget", "VideoEditWidget", "VideoExtensionWidget",
@@ -54,13 +58,10 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 
 
 def __getattr__(name: str) -> object:
-    """Load a public name, or a submodule (``wanvace_widgets.backend``), on first use."""
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}"):
-        value = importlib.import_module(f".{name}", __name__)
-    else:
+    """Load a public name on first use; a submodule is imported by name, as usual."""
+    if name not in _EXPORTS:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
     globals()[name] = value
     return value
 
@@ -71,9 +72,18 @@ def __dir__() -> list[str]:
 
 # what type checkers and editors see; nothing is imported at run time (``__all__`` lists them)
 if TYPE_CHECKING:
-    from .backend import default_client, emulator_client
-    from .client import VaceClient
-    from .config import Deadlines
+    from .apps.backend import default_client, emulator_client
+    from .contract.regions import Endpoint, resolve_endpoint
+    from .contract.request_models import (
+        ImageReference,
+        InstructionEdit,
+        MediaInput,
+        VaceRequest,
+        VideoEdit,
+        VideoExtension,
+        VideoOutpainting,
+        VideoRepainting,
+    )
     from .errors import (
         APIConnectionError,
         APIError,
@@ -107,22 +117,15 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
-    from .job_entry import JobEntry
-    from .journal import Journal
-    from .poll_plan import PollPlan
-    from .polling import PollPolicy, QuotaPolicy, RetryPolicy
-    from .regions import Endpoint, resolve_endpoint
-    from .requests import (
-        ImageReference,
-        InstructionEdit,
-        MediaInput,
-        VaceRequest,
-        VideoEdit,
-        VideoExtension,
-        VideoOutpainting,
-        VideoRepainting,
-    )
-    from .tasks import Task, TaskSnapshot
+    from .jobs.client import VaceClient
+    from .jobs.deadlines import Deadlines
+    from .jobs.http.retry import RetryPolicy
+    from .jobs.job_entry import JobEntry
+    from .jobs.journal import Journal
+    from .jobs.poll_plan import PollPlan
+    from .jobs.polling import PollPolicy
+    from .jobs.tasks import Task, TaskSnapshot
+    from .quota.policy import QuotaPolicy
     from .widgets import (
         ImageReferenceWidget,
         InstructionEditWidget,

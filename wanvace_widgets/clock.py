@@ -61,13 +61,13 @@ class ManualClock:
 
     def __init__(self, start: float = 1_750_000_000.0):
         self._now = start
-        self._sleepers: list[tuple[float, int, asyncio.Future]] = []
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
 
     def now(self) -> float:
         return self._now
 
-    def sleep(self, seconds: float) -> asyncio.Future:
+    def sleep(self, seconds: float) -> asyncio.Future[None]:
         """An awaitable that completes once the clock passes ``now() + seconds``; the time is
         taken when this is called, not when it is first awaited."""
         future = asyncio.get_running_loop().create_future()

@@ -43,7 +43,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .troubles import Trouble
+    from .jobs.http.troubles import Trouble
 
 __all__ = [
     "APIConnectionError",

@@ -21,7 +21,7 @@ from wanvace_widgets.emulator.server import free_port
 def app(tmp_path):
     """``wanvace app --no-browser`` on a free port; yields the URL it prints."""
     env = isolated_env(tmp_path) | {"PYTHONPATH": str(ROOT)}  # the kernel imports this checkout
-    command = [sys.executable, "-m", "wanvace_widgets.cli", "app", "studio", "--no-browser"]
+    command = [sys.executable, "-m", "wanvace_widgets.apps.cli", "app", "studio", "--no-browser"]
     log = tmp_path / "app.log"
     with running([*command, f"--port={free_port()}"], tmp_path, env, log) as process:
         folder = tmp_path / "studio"

@@ -33,7 +33,7 @@ from tests.browser.test_widgets_browser import (
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer
 
 SETUP = """import wanvace_widgets as wv
-from wanvace_widgets.samples import write_samples
+from wanvace_widgets.media.samples import write_samples
 media = write_samples("media")
 client = wv.VaceClient("browser-key", base_url={url!r}, backend_label="offline emulator: test",
                        results_dir="wanvace-results", poll=wv.PollPolicy(first_delay=0.2, max_delay=0.5))"""

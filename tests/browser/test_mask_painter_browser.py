@@ -22,7 +22,7 @@ from tests.browser.conftest import (
 from tests.browser.notebook import error_outputs, open_and_run, wait_for
 from tests.browser.painting import CommTraffic, drag
 from tests.browser.test_widgets_browser import SETUP, click_generate_and_play
-from wanvace_widgets.media import read_video
+from wanvace_widgets.media.codec import read_video
 
 EDIT = ".wanvace-video_edit"
 PAINTER = f"{EDIT} .wanvace-painter"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browser.conftest import require_chromium
 from tests.browser.on_screen import why_hidden
-from wanvace_widgets.samples import write_samples
+from wanvace_widgets.media.samples import write_samples
 
 PAGE = """<!doctype html>
 <style>

@@ -10,7 +10,7 @@ from tests.browser.conftest import ARTIFACTS
 from tests.browser.notebook import error_outputs, open_and_run, wait_for
 
 SETUP = """import wanvace_widgets as wv
-from wanvace_widgets.samples import write_samples
+from wanvace_widgets.media.samples import write_samples
 media = write_samples("media")"""
 
 REQUESTS = {

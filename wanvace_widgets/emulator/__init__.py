@@ -12,9 +12,9 @@ Over loopback (browser and notebook tests, Binder)::
 """
 
 from ..clock import ManualClock, SystemClock
-from .app import Emulator, create_app
-from .config import PROFILES, EmulatorConfig
 from .faults import Fault, Faults
+from .profiles import PROFILES, EmulatorConfig
+from .routes import Emulator, create_app
 from .server import EmulatorServer
 
 __all__ = [

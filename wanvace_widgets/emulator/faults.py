@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["ROUTES", "Fault", "Faults"]
 
@@ -22,8 +23,9 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object, low: float, high: float) -> bool:
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return number and low <= value <= high  # NaN fails both comparisons
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return low <= value <= high  # NaN fails both comparisons
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Faults:
         self._rules: list[Fault] = []
         self._random = random.Random(seed)
 
-    def add(self, route: str, action: str, **options: object) -> Fault:
+    def add(self, route: str, action: str, **options: Any) -> Fault:
         """Add a rule; raises TypeError or ValueError for an unknown or ill-typed field."""
         rule = Fault(route, action, **options)
         self._rules.append(rule)

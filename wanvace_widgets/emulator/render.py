@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .. import contract as c
-from ..media import Audio, encode_mp4, iter_frames, probe, read_audio, read_image, read_video
+from ..contract import constants as c
+from ..media.codec import Audio, encode_mp4, iter_frames, probe, read_audio, read_image, read_video
 
 __all__ = ["RenderedVideo", "edit27_size", "output_size_for_input", "render"]
 
@@ -218,7 +218,7 @@ def _size(params: dict) -> tuple[int, int]:
 def _fit(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
     if rgb.shape[1] == w and rgb.shape[0] == h:
         return rgb
-    return np.asarray(Image.fromarray(rgb).resize((w, h), Image.BILINEAR))
+    return np.asarray(Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR))
 
 
 def _source(media: dict, field: str, seconds: float = c.VIDEO_USED_SECONDS) -> list[np.ndarray]:

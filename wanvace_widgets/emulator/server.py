@@ -8,8 +8,8 @@ import time
 
 import uvicorn
 
-from .app import create_app
-from .config import EmulatorConfig
+from .profiles import EmulatorConfig
+from .routes import create_app
 
 __all__ = ["EmulatorServer", "free_port"]
 

@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from .. import contract as c
-from ..families import function_of_body
+from ..contract import constants as c
+from ..contract.families import function_of_body
 from .blobs import Blobs
-from .config import EmulatorConfig
+from .profiles import EmulatorConfig
 from .validation import ApiFailure, TaskFailure
 
 __all__ = ["EmulatedTask", "TaskStore", "format_time"]
@@ -211,7 +211,7 @@ class TaskStore:
     def _maybe_finish(self, task: EmulatedTask, now: float) -> None:
         if task.job is None:
             task.job = self._start_job(task)
-        if task.job_done_at is None:
+        if task.job_done_at is None or task.started_at is None:
             return
         due = max(task.started_at + task.running_s, task.job_done_at)
         if now < due:

@@ -23,8 +23,8 @@ import math
 import random
 from collections.abc import Callable, Mapping
 
-from .. import contract as c
-from ..families import function_of_body
+from ..contract import constants as c
+from ..contract.families import function_of_body
 
 __all__ = ["BASE_RUNNING_S", "realistic_running_time", "typical_running_s"]
 

@@ -16,9 +16,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from .. import contract as c
+from ..contract import constants as c
 from .blobs import Blobs
-from .config import EmulatorConfig
+from .profiles import EmulatorConfig
 from .validation import ApiFailure
 
 __all__ = ["UploadStore"]

@@ -1,7 +1,7 @@
 """The server's rules, as the emulator applies them to a submitted body.
 
 Each field's own rule comes from the parameter table (``params.py``) through
-:func:`~wanvace_widgets.param_checks.check_json`; the rules that tie fields together are
+:func:`~wanvace_widgets.contract.param_checks.check_json`; the rules that tie fields together are
 written here again, against the API's names and independently of the request models, so
 that ``tests/test_contract_differential.py`` can check each side against the other. The
 server is lenient where the documentation says it is: a long prompt is cut to its length
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import contract as c
-from ..families import family_of_model
-from ..media import MediaInfo
-from ..media_rules import file_problem
-from ..param_checks import ParamError, check_json, media_by_type, media_value, server_keeps
-from ..params import MEDIA_KIND_OF_API_FIELD, MEDIA_PATH_OF_API_FIELD, params_of
+from ..contract import constants as c
+from ..contract.families import family_of_model
+from ..contract.media_rules import file_problem
+from ..contract.param_checks import ParamError, check_json, media_by_type, media_value, server_keeps
+from ..contract.params import MEDIA_KIND_OF_API_FIELD, MEDIA_PATH_OF_API_FIELD, params_of
+from ..media.codec import MediaInfo
 
 __all__ = ["ApiFailure", "TaskFailure", "check_media", "check_submit", "media_fields"]
 

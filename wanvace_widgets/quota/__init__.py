@@ -7,7 +7,7 @@ many machines; needs ``pip install "wanvace-widgets[team]"``).
 """
 
 from .base import DEFAULT_LEASE_TTL_S, Holder, Lease, QueueStatus, QuotaStore, QuotaStoreError
-from .config import (
+from .choice import (
     QuotaChoice,
     check_user_name,
     choose_quota_store,
@@ -17,6 +17,7 @@ from .config import (
     quota_user,
 )
 from .local import LocalQuota
+from .policy import QuotaPolicy
 from .sqlite import SqliteQuota
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "LocalQuota",
     "QueueStatus",
     "QuotaChoice",
+    "QuotaPolicy",
     "QuotaStore",
     "QuotaStoreError",
     "SqliteQuota",

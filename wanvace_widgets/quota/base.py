@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TypedDict
 
-from .. import contract as c
+from ..contract import constants as c
 from ..errors import QuotaStoreError
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Holder",
     "Lease",
     "QueueStatus",
+    "QuotaLimits",
     "QuotaStore",
     "QuotaStoreError",
     "SUBMITS_KEPT_S",
@@ -90,6 +92,14 @@ class SubmitRecord:
     sent_at: float
     task_id: str | None = None
     settled: bool = False
+
+
+class QuotaLimits(TypedDict, total=False):
+    """The limits every store takes as keywords (:class:`QuotaStore`'s)."""
+
+    max_concurrent: int
+    submits_per_second: int
+    lease_ttl_s: float
 
 
 class QuotaStore(ABC):

@@ -7,11 +7,23 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from ..clock import Clock, SystemClock
-from ..server_time import SERVER_ZONE
-from .base import SUBMITS_KEPT_S, Holder, Lease, QueueStatus, QuotaStore, SubmitRecord
+from ..contract.server_time import SERVER_ZONE
+from .base import (
+    SUBMITS_KEPT_S,
+    Holder,
+    Lease,
+    QueueStatus,
+    QuotaLimits,
+    QuotaStore,
+    SubmitRecord,
+)
 from .fairness import Waiting, serving_order
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 __all__ = ["LocalQuota", "today"]
 
@@ -32,7 +44,7 @@ class _Request:
 class LocalQuota(QuotaStore):
     """In-memory slots for the jobs of one process, served round-robin by user."""
 
-    def __init__(self, *, clock: Clock | None = None, **limits: float):
+    def __init__(self, *, clock: Clock | None = None, **limits: Unpack[QuotaLimits]):
         super().__init__(**limits)
         self.clock = clock or SystemClock()
         self._leases: dict[str, Lease] = {}
@@ -108,7 +120,7 @@ class LocalQuota(QuotaStore):
     async def _wait_for_change(self, request: _Request) -> None:
         """Until something changes, or the first lease expires (which frees a slot)."""
         changed = asyncio.ensure_future(self._changed.wait())
-        waits = {changed}
+        waits: set[asyncio.Future[Any]] = {changed}
         if self._leases:
             first = min(lease.expires_at for lease in self._leases.values())
             waits.add(asyncio.ensure_future(self.clock.sleep(first - self.clock.now())))

@@ -25,7 +25,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from redis import RedisError
 from redis.asyncio import Redis
@@ -35,7 +35,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from ..clock import Clock
-from .base import SUBMITS_KEPT_S, Holder, Lease, QuotaStoreError, SubmitRecord
+from .base import SUBMITS_KEPT_S, Holder, Lease, QuotaLimits, QuotaStoreError, SubmitRecord
 from .local import today
 from .shared import (
     SUBMIT_WINDOW_S,
@@ -54,8 +54,13 @@ from .shared import (
     spent_after,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
+
 __all__ = ["RedisQuota"]
 
+#: what redis-py's typing says a reply holds (bytes here: no decode_responses)
+Raw = bytes | str
 T = TypeVar("T")
 
 #: connection settings unless the URL sets them: a server that goes away makes a step
@@ -93,7 +98,14 @@ class RedisQuota(SharedQuota):
     is used instead, as the other stores do.
     """
 
-    def __init__(self, client: Redis, *, scope: str, clock: Clock | None = None, **limits: float):
+    def __init__(
+        self,
+        client: Redis,
+        *,
+        scope: str,
+        clock: Clock | None = None,
+        **limits: Unpack[QuotaLimits],
+    ):
         super().__init__(clock=clock, **limits)
         self._redis = client
         self._server_time = clock is None
@@ -106,7 +118,12 @@ class RedisQuota(SharedQuota):
 
     @classmethod
     def from_url(
-        cls, url: str, *, scope: str, clock: Clock | None = None, **limits: float
+        cls,
+        url: str,
+        *,
+        scope: str,
+        clock: Clock | None = None,
+        **limits: Unpack[QuotaLimits],
     ) -> RedisQuota:
         """A store on the server at ``url`` (``redis://``, ``rediss://`` or ``unix://``);
         connects on first use. redis-py raises ValueError for a URL it cannot parse."""
@@ -226,7 +243,7 @@ class RedisQuota(SharedQuota):
                 max_concurrent=self.max_concurrent,
                 abandon_after_s=self.abandon_after_s,
             )
-            pipe.multi()
+            pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves multi() untyped
             _hdel(pipe, k.leases, [*plan.expired, *state.bad_slots])
             gone = [*plan.abandoned, *state.bad_requests, *(g.job_id for g in plan.grants)]
             _hdel(pipe, k.waiting, gone)
@@ -273,8 +290,8 @@ class RedisQuota(SharedQuota):
             now = await self._now(pipe)
             window_start = f"({now - SUBMIT_WINDOW_S}"
             recent = await pipe.zrangebyscore(key, window_start, "+inf", withscores=True)
-            times = sorted(score for _, score in recent)
-            pipe.multi()
+            times = sorted(float(entry[1]) for entry in recent)
+            pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves multi() untyped
             if len(times) >= self.submits_per_second:
                 return max(1e-3, times[-self.submits_per_second] + SUBMIT_WINDOW_S - now)
             pipe.zremrangebyscore(key, "-inf", now - SUBMIT_WINDOW_S)
@@ -310,7 +327,7 @@ class RedisQuota(SharedQuota):
         async def decide(pipe: Pipeline) -> bool:
             raw = await pipe.hget(key, user)
             spent = parse_usd(_text(raw), key) if raw is not None else 0.0
-            pipe.multi()
+            pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves multi() untyped
             if daily_limit_usd is not None and spent + usd > daily_limit_usd + 1e-9:
                 return False
             pipe.hset(key, user, repr(spent_after(spent, usd)))
@@ -340,7 +357,7 @@ class RedisQuota(SharedQuota):
         async def decide(pipe: Pipeline) -> None:
             noted = _submit(job, await pipe.hget(key, job))
             sent_at = noted.sent_at if noted else self.clock.now()
-            pipe.multi()
+            pipe.multi()  # type: ignore[no-untyped-call]  # redis-py leaves multi() untyped
             pipe.hset(key, job, json.dumps([holder.user, sent_at, task_id, True]))
 
         await self._transaction(decide, key)
@@ -356,7 +373,7 @@ class RedisQuota(SharedQuota):
         return [r for r in records.values() if r is not None and r.sent_at >= since]
 
 
-def _submit(job_id: str | bytes, value: bytes | None) -> SubmitRecord | None:
+def _submit(job_id: Raw, value: Raw | None) -> SubmitRecord | None:
     """A stored submit (JSON ``[user, sent_at, task_id, settled]``), or None."""
     try:
         decoded = json.loads(value) if value is not None else None
@@ -364,25 +381,24 @@ def _submit(job_id: str | bytes, value: bytes | None) -> SubmitRecord | None:
         return None
     if not isinstance(decoded, list) or len(decoded) != 4:
         return None
-    job = _text(job_id) if isinstance(job_id, bytes) else job_id
-    return parse_submit(job, *decoded)
+    return parse_submit(_text(job_id), *decoded)
 
 
 @dataclass(frozen=True)
 class _State:
     now: float
     slots: list[Slot]
-    bad_slots: list[bytes]
+    bad_slots: list[Raw]
     requests: list[Request]
-    bad_requests: list[bytes]
+    bad_requests: list[Raw]
     last_granted: dict[str, float]
 
 
-def _text(value: bytes) -> str:
-    return value.decode(errors="replace")
+def _text(value: Raw) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
-def _pair(value: bytes | None) -> tuple[object, object]:
+def _pair(value: Raw | None) -> tuple[object, object]:
     """``[user, time]`` from a stored JSON value; (None, None) when it is anything else."""
     try:
         decoded = json.loads(value) if value is not None else None
@@ -393,11 +409,11 @@ def _pair(value: bytes | None) -> tuple[object, object]:
     return None, None
 
 
-def _slots(raw: dict[bytes, bytes]) -> tuple[list[Slot], list[bytes]]:
+def _slots(raw: dict[Raw, Raw]) -> tuple[list[Slot], list[Raw]]:
     """The well-formed leases, and the fields of the others (to delete)."""
     return sort_out({job: (_text(job), *_pair(v)) for job, v in raw.items()}, parse_slot)
 
 
-def _hdel(pipe: Pipeline, key: str, fields: list) -> None:
+def _hdel(pipe: Pipeline, key: str, fields: list[Raw]) -> None:
     if fields:
         pipe.hdel(key, *fields)

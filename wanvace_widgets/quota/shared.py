@@ -20,12 +20,15 @@ import uuid
 from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..answers import is_task_id
 from ..clock import Clock, SystemClock
-from .base import Holder, Lease, QueueStatus, QuotaStore, QuotaStoreError, SubmitRecord
+from ..contract.constants import is_task_id
+from .base import Holder, Lease, QueueStatus, QuotaLimits, QuotaStore, QuotaStoreError, SubmitRecord
 from .fairness import Waiting, serving_order
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
 
 __all__ = [
     "POLL_INTERVAL_S",
@@ -216,7 +219,7 @@ class SharedQuota(QuotaStore):
     class turns them into the :class:`QuotaStore` behaviour.
     """
 
-    def __init__(self, *, clock: Clock | None = None, **limits: float):
+    def __init__(self, *, clock: Clock | None = None, **limits: Unpack[QuotaLimits]):
         super().__init__(**limits)
         self.clock: Clock = clock or SystemClock()
         self._changed = asyncio.Event()
@@ -315,7 +318,7 @@ class SharedQuota(QuotaStore):
             woken.cancel()
             due.cancel()
 
-    async def _withdraw(self, holder: Holder, step: asyncio.Future | None) -> None:
+    async def _withdraw(self, holder: Holder, step: asyncio.Future[Any] | None) -> None:
         """After a cancelled or failed wait: hold nothing, even a slot granted meanwhile.
         Waits for the last look to end first (it may grant), and is shielded, so a second
         cancellation cannot leave a slot behind; if the store itself fails, the request is

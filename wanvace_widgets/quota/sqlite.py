@@ -28,10 +28,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..clock import Clock
-from .base import SUBMITS_KEPT_S, Holder, Lease, QuotaStoreError, SubmitRecord
+from .base import SUBMITS_KEPT_S, Holder, Lease, QuotaLimits, QuotaStoreError, SubmitRecord
 from .local import today
 from .shared import (
     SUBMIT_WINDOW_S,
@@ -76,6 +76,9 @@ _SCHEMA = (
     " PRIMARY KEY (scope, job_id))",
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing's own from Python 3.11
+
 
 class SqliteQuota(SharedQuota):
     """Slots, permits and spending in one SQLite file, shared by every process using it.
@@ -89,7 +92,7 @@ class SqliteQuota(SharedQuota):
         *,
         scope: str = "default",
         clock: Clock | None = None,
-        **limits: float,
+        **limits: Unpack[QuotaLimits],
     ):
         super().__init__(clock=clock, **limits)
         self.path = Path(path)
@@ -291,7 +294,7 @@ class SqliteQuota(SharedQuota):
             if len(times) < self.submits_per_second:
                 conn.execute("INSERT INTO permits VALUES (?, ?, ?)", (self.scope, token, now))
                 return 0.0
-            return max(1e-3, times[-self.submits_per_second] + SUBMIT_WINDOW_S - now)
+            return max(1e-3, float(times[-self.submits_per_second]) + SUBMIT_WINDOW_S - now)
 
         return await self._run(step)
 

@@ -30,10 +30,10 @@ from typing import Any, ClassVar
 import ipywidgets as W
 import traitlets
 
+from ..contract.params import form_params
+from ..contract.request_models import VaceRequest, is_remote_url
 from ..errors import JobInProgressError, VaceError
-from ..params import form_params
-from ..requests import VaceRequest, is_remote_url
-from ..tasks import Task, TaskSnapshot
+from ..jobs.tasks import Task, TaskSnapshot
 from .advanced import AdvancedSection
 from .fields import Field, FieldControl
 from .following import JobFollower
@@ -121,7 +121,7 @@ class VaceWidget(W.VBox):
     @property
     def client(self):
         if self._client is None:
-            from ..backend import default_client
+            from ..apps.backend import default_client
 
             self._client = default_client()
         return self._client

@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..params import Param
+from ..contract.params import Param
 from .form_check import problem_html
 from .media_picker import MediaPicker
 
@@ -41,7 +41,7 @@ class FieldControl:
         self._count: W.HTML | None = None
         if spec.kind == "media":
             self.control: Any = MediaPicker(
-                spec.label, spec.media, spec.help, spec.required, preview=media_preview
+                spec.label, spec.media_kind, spec.help, spec.required, preview=media_preview
             )
             self.widget: W.Widget = self.control
             return

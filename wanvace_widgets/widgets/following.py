@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from .. import lifecycle as s
+from ..contract.request_models import VaceRequest
 from ..errors import VaceError, ValidationError
-from ..requests import VaceRequest
-from ..tasks import Task, TaskSnapshot
+from ..jobs import lifecycle as s
+from ..jobs.tasks import Task, TaskSnapshot
 from .job_records import request_from_summary
 from .job_status import error_html
 
@@ -92,7 +92,9 @@ class JobFollower:
     def act(self) -> None:
         """Do what the newest job's state allows (see ``action_for``)."""
         task = self.task
-        action = action_for(task.snapshot()) if task is not None else ""
+        if task is None:
+            return
+        action = action_for(task.snapshot())
         if action == "cancel":
             self._spawn(self._guarded(task.cancel()))
         elif action == "stop":

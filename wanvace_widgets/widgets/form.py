@@ -11,6 +11,7 @@ images is shown as one control per image the API takes (``slots.py``).
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
@@ -19,9 +20,9 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..contract.request_models import VaceRequest
 from ..errors import ValidationError
-from ..requests import VaceRequest
-from ..uploads import LocalMediaReport, inspect_local_media
+from ..media.local_files import LocalMediaReport, inspect_local_media
 from .advanced import AdvancedSection
 from .fields import Field, FieldControl
 from .form_check import FormCheck, check_form, on_screen
@@ -70,7 +71,7 @@ class Form:
             _dom_classes=("wanvace-inputs",),
         )
         for key, ctrl in self._controls.items():
-            ctrl.observe(lambda _, key=key: on_edit(key))
+            ctrl.observe(functools.partial(_call_with_key, on_edit, key))
 
     # -- values ------------------------------------------------------------------------------
 
@@ -190,3 +191,8 @@ def _identity(value: Any) -> Any:
         return str(value), Path(value).expanduser().stat().st_mtime
     except (OSError, TypeError):
         return str(value), None
+
+
+def _call_with_key(on_edit: Callable[[str], object], key: str, _change: object) -> None:
+    """A control's observer: tells ``on_edit`` which field changed."""
+    on_edit(key)

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..contract.param_checks import ParamError, check_python
+from ..contract.params import IMAGE_MEDIA, Param, params_of
+from ..contract.request_models import VaceRequest
 from ..errors import ValidationError
-from ..param_checks import ParamError, check_python
-from ..params import IMAGE_MEDIA, Param, params_of
-from ..requests import VaceRequest
 
 __all__ = ["FormCheck", "check_form", "noun", "on_screen", "problem_html"]
 
@@ -66,8 +66,8 @@ def check_form(
             else:
                 break
     if request is not None:
-        for error in file_problems(request):
-            problems.setdefault(error.field, error.rule)
+        for problem in file_problems(request):
+            problems.setdefault(problem.field, problem.rule)
     return FormCheck(request if not problems else None, problems)
 
 

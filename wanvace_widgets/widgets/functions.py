@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import contract as c
-from ..requests import (
+from ..contract import constants as c
+from ..contract.request_models import (
     ImageReference,
     InstructionEdit,
     VaceRequest,

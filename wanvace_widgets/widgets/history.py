@@ -25,9 +25,9 @@ import anywidget
 import ipywidgets as W
 import traitlets
 
+from ..contract.request_models import VaceRequest
 from ..errors import VaceError, ValidationError
-from ..requests import VaceRequest
-from ..tasks import Task, TaskSnapshot
+from ..jobs.tasks import Task, TaskSnapshot
 from .history_rows import job_row, totals_text
 from .job_records import JobRecord, request_code, request_from_summary
 from .player import ResultPlayer
@@ -83,7 +83,7 @@ class JobHistory(W.VBox):
     ):
         super().__init__()
         if client is None:
-            from ..backend import default_client
+            from ..apps.backend import default_client
 
             client = default_client()
         self.client = client
@@ -148,11 +148,12 @@ class JobHistory(W.VBox):
     def play(self, job_id: str) -> None:
         """Play the job's saved video in the history's player."""
         record = self._record(job_id)
-        if not record.has_video_file():
+        video = record.video_file()
+        if video is None:
             return self._say(f"#{self._number(record)}: its video is not on this disk any more")
-        if self._posters.poster(record.local_path) is None:
-            return self._say(f"#{self._number(record)}: {record.local_path.name} is not a video")
-        self._player.show(record.local_path)
+        if self._posters.poster(video) is None:
+            return self._say(f"#{self._number(record)}: {video.name} is not a video")
+        self._player.show(video)
         with self._list.hold_sync():
             self._list.playing = job_id
             self._say("")
@@ -280,7 +281,7 @@ class JobHistory(W.VBox):
         now = self.client.clock.now()
         shown = jobs[: self._shown]
         summarised = [r for r in jobs if r.in_session and r.finished] if self._summary.shown else []
-        self._make_posters([r for r in (*shown, *summarised) if r.has_video_file()])
+        self._make_posters([v for r in (*shown, *summarised) if (v := r.video_file())])
         rows = [job_row(r, len(jobs) - i, now, self._actions(r, now)) for i, r in enumerate(shown)]
         posters = {r.job_id: data_url(p) for r in shown if (p := self._cached_poster(r))}
         with self._list.hold_sync():
@@ -304,15 +305,12 @@ class JobHistory(W.VBox):
         return actions
 
     def _cached_poster(self, record: JobRecord) -> bytes | None:
-        return self._posters.cached(record.local_path) if record.has_video_file() else None
+        video = record.video_file()
+        return self._posters.cached(video) if video is not None else None
 
-    def _make_posters(self, records: list[JobRecord]) -> None:
+    def _make_posters(self, videos: list[Path]) -> None:
         """Make missing posters off the event loop, then show them (at once without a loop)."""
-        missing = [
-            r.local_path
-            for r in records
-            if r.local_path not in self._making and self._posters.missing(r.local_path)
-        ]
+        missing = [v for v in videos if v not in self._making and self._posters.missing(v)]
         if not missing:
             return
         loop = _loop()

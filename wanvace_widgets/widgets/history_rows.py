@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from .. import lifecycle as s
+from ..jobs import lifecycle as s
 from .job_records import JobRecord, function_title
 from .player import display_path
 

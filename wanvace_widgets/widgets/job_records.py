@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import contract as c
-from .. import lifecycle as s
+from ..contract import constants as c
+from ..contract.params import params_of
+from ..contract.request_models import REQUEST_CLASSES, VaceRequest
+from ..contract.server_time import seconds_between
 from ..errors import server_text
-from ..job_entry import JobEntry
-from ..params import params_of
-from ..requests import REQUEST_CLASSES, VaceRequest
-from ..server_time import seconds_between
-from ..tasks import TaskSnapshot
+from ..jobs import lifecycle as s
+from ..jobs.job_entry import JobEntry
+from ..jobs.tasks import TaskSnapshot
 
 __all__ = ["JobRecord", "function_title", "request_code", "request_from_summary"]
 
@@ -153,14 +153,18 @@ class JobRecord:
             and now - start < c.TASK_RETENTION_S
         )
 
-    def has_video_file(self) -> bool:
-        """The saved result is still there, as a regular MP4 file (not a folder, device or
-        FIFO a hand-edited journal might point at)."""
+    def video_file(self) -> Path | None:
+        """The saved result while it is still there, as a regular MP4 file (not a folder,
+        device or FIFO a hand-edited journal might point at); None otherwise."""
         path = self.local_path
         try:
-            return path is not None and path.suffix.lower() == ".mp4" and path.is_file()
+            found = path is not None and path.suffix.lower() == ".mp4" and path.is_file()
         except (OSError, ValueError):
-            return False
+            return None
+        return path if found else None
+
+    def has_video_file(self) -> bool:
+        return self.video_file() is not None
 
 
 def request_from_summary(function: str, summary: dict[str, Any]) -> tuple[VaceRequest, list[str]]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from .. import lifecycle as s
 from ..errors import APIError, TaskError, VaceError
+from ..jobs import lifecycle as s
+from ..jobs.tasks import TaskSnapshot
 from ..quota import QueueStatus
-from ..tasks import TaskSnapshot
 from .prices import Charge, Price, price_text
 
 __all__ = ["Backend", "JobView", "announcement", "error_html", "format_seconds", "status_html"]
@@ -241,8 +241,7 @@ def _bill_line(snap: TaskSnapshot, backend: Backend) -> str:
 def _kernel_gone(job: JobView | None) -> str:
     """Hidden by vace_widget.css until the page loses the kernel (ipywidgets then marks
     every view ``jupyter-widgets-disconnected``): the last state the kernel could send."""
-    live = job is not None and not job.snapshot.finished and job.snapshot.status != s.UNCONFIRMED
-    if live:
+    if job is not None and not job.snapshot.finished and job.snapshot.status != s.UNCONFIRMED:
         what = (
             f"The job (task {_code(job.snapshot.task_id or 'not yet submitted')}) goes on on "
             "the server and is billed if it succeeds. Re-run this cell: the form picks the job "

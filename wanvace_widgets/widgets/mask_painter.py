@@ -27,12 +27,19 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .. import contract as c
-from ..frame_previews import FramePreviews
-from ..mask_growth import grown_region, outline_png
-from ..masks import MaskHistory, OperationError, mask_png, parse_operation, read_mask, tinted_png
-from ..media import MediaReadError
-from ..requests import is_remote_url
+from ..contract import constants as c
+from ..contract.request_models import is_remote_url
+from ..media.codec import MediaReadError
+from ..media.frame_previews import FramePreviews
+from ..media.mask_growth import grown_region, outline_png
+from ..media.masks import (
+    MaskHistory,
+    OperationError,
+    mask_png,
+    parse_operation,
+    read_mask,
+    tinted_png,
+)
 from .player import display_path
 
 __all__ = ["DEFAULT_MASK_FOLDER", "MaskPainter", "connect_expand_preview", "connect_painter"]
@@ -239,7 +246,7 @@ class MaskPainter(anywidget.AnyWidget):
         """Show the mask and save it (or forget the file when nothing is painted)."""
         with self.hold_sync():
             self._show_mask()
-            mask = self._history.mask
+            mask = self._require_history().mask
             self._set_output(self._save(mask) if mask.any() else None)
 
     def _show_mask(self) -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 import ipywidgets as W
 import traitlets
 
-from ..media import MediaReadError, thumbnail
-from ..params import IMAGE_MEDIA, MEDIA_EXTENSIONS
-from ..requests import is_remote_url
+from ..contract.params import IMAGE_MEDIA, MEDIA_EXTENSIONS
+from ..contract.request_models import is_remote_url
+from ..media.codec import MediaReadError, thumbnail
 from .form_check import problem_html
 
 __all__ = ["BROWSER_UPLOAD_LIMIT", "MediaPicker"]

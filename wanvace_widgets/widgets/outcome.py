@@ -15,7 +15,7 @@ from pathlib import Path
 
 import ipywidgets as W
 
-from ..tasks import TaskSnapshot
+from ..jobs.tasks import TaskSnapshot
 from .following import action_for
 from .job_buttons import JobButtons
 from .job_status import Backend, JobView, announcement, status_html

@@ -13,9 +13,9 @@ from typing import Any
 import anywidget
 import traitlets
 
-from .. import contract as c
-from ..media import MediaReadError, probe, thumbnail
-from ..requests import is_remote_url
+from ..contract import constants as c
+from ..contract.request_models import is_remote_url
+from ..media.codec import MediaReadError, probe, thumbnail
 
 __all__ = ["OutpaintPreview", "connect_outpaint_preview", "widened_canvas"]
 

@@ -17,8 +17,8 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..config import default_home
-from ..media import thumbnail
+from ..media.codec import thumbnail
+from ..settings import default_home
 
 __all__ = ["POSTER_SIDE", "PosterCache", "data_url", "poster_cache_for"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..families import ModelFamily
-from ..requests import VaceRequest
+from ..contract.families import ModelFamily
+from ..contract.request_models import VaceRequest
 
 __all__ = ["Charge", "Price", "job_charge", "model_price", "price_text"]
 

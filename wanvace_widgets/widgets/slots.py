@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..params import Param
-from ..requests import VaceRequest
+from ..contract.params import Param
+from ..contract.request_models import VaceRequest
 from .fields import FieldControl
 from .form_check import on_screen
 

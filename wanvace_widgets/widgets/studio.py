@@ -17,9 +17,9 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..params import param
-from ..requests import VaceRequest
-from ..tasks import Task
+from ..contract.params import param
+from ..contract.request_models import VaceRequest
+from ..jobs.tasks import Task
 from .base import VaceWidget
 from .functions import (
     ImageReferenceWidget,
@@ -61,7 +61,7 @@ class VaceStudio(W.VBox):
     def __init__(self, client: Any = None):
         super().__init__()
         if client is None:
-            from ..backend import default_client
+            from ..apps.backend import default_client
 
             client = default_client()
         self.client = client

@@ -119,11 +119,12 @@ class FormSummary:
         return summary_bundle(self._title, records, self._poster_of)
 
     def _poster_of(self, record: JobRecord) -> bytes | None:
-        if not record.has_video_file():
+        video = record.video_file()
+        if video is None:
             return None
         if self._posters is None:
             self._posters = poster_cache_for(self._client())
-        return self._posters.poster(record.local_path)  # decoded once, then cached
+        return self._posters.poster(video)  # decoded once, then cached
 
 
 def _row_html(record: JobRecord, poster: bytes | None) -> str:
