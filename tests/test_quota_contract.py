@@ -57,6 +57,23 @@ async def until(condition, timeout=5.0):
     await asyncio.wait_for(poll(), timeout)
 
 
+async def asked(quota, count, timeout=5.0):
+    """Until the store holds ``count`` requests, running or waiting: each store takes a
+    request in steps of its own (a thread, a socket), so a test waits for them, bounded."""
+
+    async def poll():
+        while True:
+            status = await quota.status()
+            if len(status.running) + status.waiting == count:
+                return
+            await asyncio.sleep(0.001)
+
+    try:
+        await asyncio.wait_for(poll(), timeout)
+    except asyncio.TimeoutError:
+        raise AssertionError(f"the store did not hold {count} requests in {timeout} s") from None
+
+
 async def settle(clock, seconds=0.3):
     """Let waiting jobs of other store objects poll once: move the manual clock past one
     polling interval, then give their steps (threads, sockets) time to run."""
@@ -82,7 +99,7 @@ async def test_two_slots_then_wait_until_release(stores, kind):
     first = await quota.acquire(Holder("j1", "u"))
     await quota.acquire(Holder("j2", "u"))
     third = asyncio.ensure_future(quota.acquire(Holder("j3", "u")))
-    await asyncio.sleep(0.05)
+    await asked(quota, 3)
     assert not third.done()
     assert (await quota.status(Holder("j3", "u"))).ahead == 0
     await quota.release(first.holder)
@@ -102,12 +119,12 @@ async def test_a_single_job_of_another_user_goes_before_a_batch(stores, kind):
         granted.append(holder.job_id)
 
     jobs = []
-    for holder in batch:  # one at a time, so that each is asked in order
+    for count, holder in enumerate(batch, 1):  # one at a time, so that each is asked in order
         jobs.append(asyncio.ensure_future(run(holder)))
-        await asyncio.sleep(0.01)
+        await asked(quota, count)
     await until(lambda: len(granted) == 2)
     single = asyncio.ensure_future(run(Holder("b0", "bob")))
-    await asyncio.sleep(0.05)
+    await asked(quota, 11)
     assert (await quota.status(Holder("b0", "bob"))).ahead == 0
     assert sorted(granted) == ["a0", "a1"]
     await quota.release(batch[0])
@@ -127,7 +144,7 @@ async def test_a_lease_not_renewed_expires_and_frees_its_slot(stores, kind):
     clock = stores.clock
     lease = await quota.acquire(Holder("dead", "u"))
     waiter = asyncio.ensure_future(quota.acquire(Holder("next", "u")))
-    await asyncio.sleep(0.05)
+    await asked(quota, 2)
     clock.advance(20)
     await quota.renew(lease)
     for _ in range(3):  # 20 s more, in steps the waiter polls at: valid until 50 s
@@ -143,7 +160,7 @@ async def test_a_cancelled_wait_holds_nothing(stores, kind):
     quota = stores(kind, max_concurrent=1)
     await quota.acquire(Holder("j1", "u"))
     waiter = asyncio.ensure_future(quota.acquire(Holder("j2", "u")))
-    await asyncio.sleep(0.05)
+    await asked(quota, 2)
     assert (await quota.status()).waiting == 1
     waiter.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -161,6 +178,7 @@ async def test_adopt_takes_a_slot_beyond_the_limit(stores, kind):
     await quota.adopt(Holder("resumed", "v"))
     assert (await quota.status()).running == ("u", "v")
     waiter = asyncio.ensure_future(quota.acquire(Holder("j2", "w")))
+    await asked(quota, 3)
     await quota.release(Holder("j1", "u"))
     await asyncio.sleep(0.05)
     assert not waiter.done()  # the adopted job still fills the only slot
