@@ -490,11 +490,12 @@ async def test_drop_after_creates_the_task_but_sends_no_answer(http, emulator_ap
     await emulator_app.state.emulator.tasks.wait_idle()
 
 
+@pytest.mark.looptime  # the delay and the look in between are on the loop's virtual time
 async def test_delay_after_creates_the_task_before_its_answer_leaves(http, emulator_app):
     emulator = emulator_app.state.emulator
-    emulator.config.faults.add("submit", "delay_after", seconds=0.5)
+    emulator.config.faults.add("submit", "delay_after", seconds=30)
     answer = asyncio.ensure_future(submit(http))
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(10)
     assert len(emulator.tasks.tasks) == 1 and not answer.done()  # made, answer held
     r = await answer
     assert r.status_code == 200 and r.json()["output"]["task_id"] in emulator.tasks.tasks
