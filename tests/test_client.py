@@ -10,7 +10,7 @@ import pytest
 
 import wanvace_widgets as wv
 from tests.helpers import FAST_POLL, FAST_RETRY, make_client, until
-from wanvace_widgets.clock import SystemClock
+from wanvace_widgets.clock import LoopClock, SystemClock
 from wanvace_widgets.emulator import EmulatorConfig, EmulatorServer, create_app
 from wanvace_widgets.jobs.deadlines import Deadlines
 from wanvace_widgets.media.codec import probe
@@ -396,8 +396,11 @@ async def test_bad_local_files_fail_before_any_request(client, fast_app, media, 
     assert sum(stats(fast_app).values()) == 0
 
 
+@pytest.mark.looptime  # the client's pacing and the server's limits on one virtual clock
 async def test_twenty_requests_through_the_quota_guard_meet_no_429(tmp_path):
-    app = create_app(EmulatorConfig(pending_s=0.02, running_s=0.05, quota_policy="reject"))
+    app = create_app(
+        EmulatorConfig(pending_s=0.02, running_s=0.05, quota_policy="reject", clock=LoopClock())
+    )
     answers = []
     inner = httpx.ASGITransport(app=app)
 
@@ -407,7 +410,7 @@ async def test_twenty_requests_through_the_quota_guard_meet_no_429(tmp_path):
             answers.append(response.status_code)
             return response
 
-    client = make_client(app, tmp_path, transport=Recording())
+    client = make_client(app, tmp_path, transport=Recording(), clock=LoopClock())
     tasks = [client.enqueue(outpaint(f"p{i}")) for i in range(20)]
     assert {t.status for t in tasks} == {"QUEUED"}
     await asyncio.gather(*(t.wait(120) for t in tasks))
