@@ -38,6 +38,10 @@ from wanvace_widgets.emulator.timing import (  # noqa: E402
 )
 
 KEY = "bench-key"
+#: the benchmark's own requests to a local emulator (setting tasks up, the plain baselines):
+#: a busy machine can stall a local server for seconds, and httpx's default 5 s would end
+#: the run with a ReadTimeout that measures nothing
+LOCAL_TIMEOUT = httpx.Timeout(120.0)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -132,6 +136,7 @@ class EmulatorProcess:
             self.base_url + "/api/v1/services/aigc/video-generation/video-synthesis",
             json=payload(self, i),
             headers={"Authorization": f"Bearer {KEY}", "X-DashScope-Async": "enable"},
+            timeout=LOCAL_TIMEOUT,
         )
         return answer.raise_for_status().json()["output"]["task_id"]
 
@@ -350,7 +355,9 @@ async def detection_round(
         "X-DashScope-Async": "enable",
         contract.OSS_RESOLVE_HEADER: "enable",
     }
-    async with httpx.AsyncClient(base_url=server.base_url, headers=headers) as http:
+    async with httpx.AsyncClient(
+        base_url=server.base_url, headers=headers, timeout=LOCAL_TIMEOUT
+    ) as http:
         for request in requests * per_kind:
             for name, client in clients.items():
                 task = await client.submit(request)
@@ -539,14 +546,14 @@ def bench_transfers(size_mb, tmp) -> list[str]:
         return answer.raise_for_status().json()
 
     async def upload_ours():  # checks the file (PyAV probe), then getPolicy and the POST
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=LOCAL_TIMEOUT) as http:
             request = wv.VideoOutpainting(prompt="wide", video=str(video))
             await prepare_media(
                 http, "wan2.1-vace-plus", lambda path, q: policy_of(http, remote), request
             )
 
     async def upload_plain():  # getPolicy, then a multipart POST streaming the file
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=LOCAL_TIMEOUT) as http:
             policy = (await policy_of(http, remote))["data"]
             fields = {
                 "OSSAccessKeyId": policy["oss_access_key_id"],

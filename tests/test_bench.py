@@ -10,14 +10,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.timeout(900)  # a busy machine (the subprocess has 600 s of its own)
+def run_bench(*args: str) -> None:
+    """Runs a benchmark script; if it fails, the failure shows its own traceback."""
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+
+
 def test_benchmarks_run_on_a_tiny_setting(tmp_path):
     out = tmp_path / "benchmarks.md"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "run_benchmarks.py"), "--tiny", "--out", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    run_bench(str(ROOT / "bench" / "run_benchmarks.py"), "--tiny", "--out", str(out))
     text = out.read_text()
     for section in (
         "1. Kernel responsiveness",
@@ -38,11 +41,6 @@ def test_benchmarks_run_on_a_tiny_setting(tmp_path):
 
 def test_the_journal_benchmark_runs_once_and_reports_every_row(tmp_path):
     out = tmp_path / "journal.md"
-    subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "bench_journal.py"), "--runs", "1", "--out", str(out)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    run_bench(str(ROOT / "bench" / "bench_journal.py"), "--runs", "1", "--out", str(out))
     rows = [line for line in out.read_text().splitlines() if line.startswith("| lock held")]
     assert len(rows) == 2 and rows[1].endswith("| 0 of 12 |")  # the journal loses nothing

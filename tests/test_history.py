@@ -12,7 +12,8 @@ import shutil
 import pytest
 
 import wanvace_widgets as wv
-from tests.helpers import make_client, new_models, until, write_raw_rows
+from tests.helpers import journal_entry, make_client, new_models, until, write_raw_rows
+from tests.test_journal import locker as locker  # the fixture: another process holds a lock
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.jobs.job_entry import JobEntry
 from wanvace_widgets.jobs.journal import Journal
@@ -451,3 +452,32 @@ def test_an_unwritable_or_tampered_poster_folder_only_costs_the_cache(tmp_path, 
     for path in folder.glob("*.jpg"):
         path.write_bytes(b"<html>not a poster</html>")
     assert PosterCache(folder).poster(media["source"]) == good
+
+
+async def test_the_journals_trouble_shows_in_the_history_while_it_lasts(
+    app, tmp_path, history_of, locker
+):
+    """Another process holds the journal's lock: the page warns (the write waits in the
+    journal's thread), and the warning goes once the write lands."""
+    path = tmp_path / "journal.sqlite3"
+    client = make_client(app, tmp_path, journal=Journal(path, fallback_after_s=3600))
+    held = None
+    try:
+        client.journal.record(journal_entry("before"))
+        assert await client.journal.flush()
+        history = history_of(client=client)
+        assert history.journal_warning == ""
+        held = locker(path)
+        client.journal.record(journal_entry("during", "RUNNING"))
+        await until(
+            lambda: "locked by another process" in history.journal_warning,
+            "the held lock was not shown",
+            timeout=30,
+        )
+        held.release()
+        await until(lambda: history.journal_warning == "", "the warning stayed", timeout=30)
+        assert client.journal.get_job("during").status == "RUNNING"
+    finally:
+        if held is not None:
+            held.kill()  # else closing the client would wait for the lock for ever
+        await client.aclose()

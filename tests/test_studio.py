@@ -9,6 +9,7 @@ import queue
 import time
 
 import pytest
+import traitlets
 
 import wanvace_widgets as wv
 from tests.helpers import make_client, new_models, until
@@ -16,6 +17,7 @@ from tests.test_kernel import execute, stdout
 from tests.test_kernel import kernel as kernel  # the fixture, for the test below
 from wanvace_widgets.emulator import EmulatorConfig, create_app
 from wanvace_widgets.widgets.base import VaceWidget
+from wanvace_widgets.widgets.tab_strip import TabStrip
 
 #: issue #12: a new studio is at most this many widget models and bytes of saved state
 MODEL_BUDGET = 300
@@ -43,7 +45,7 @@ def studio_of(closing):
 async def finished_job(widget, request):
     widget.set_request(request)
     task = widget.submit()
-    await widget.wait(30)
+    await widget.wait(120)  # the emulator renders a real MP4: slow on a busy machine
     return task
 
 
@@ -53,13 +55,14 @@ async def test_a_new_studio_builds_one_tab_within_the_budget(client, studio_of):
     assert len(json.dumps(state)) <= STATE_BUDGET
     assert [type(w).__name__ for w in studio.function_widgets] == ["ImageReferenceWidget"]
     studio._tabs.set_state({"selected_index": 2})  # the user clicks the third tab
-    assert studio._tabs.children[2] is studio["video_edit"]
+    assert studio._panels.selected_index == 2  # its panel is shown
+    assert studio._panels.children[2] is studio["video_edit"]
     assert [w.request_class.function for w in studio.function_widgets] == [
         "image_reference",
         "video_edit",
     ]
     assert studio["video_outpainting"] is studio.select("video_outpainting")
-    assert studio._tabs.selected_index == 4 and len(studio.function_widgets) == 3
+    assert studio.selected == "video_outpainting" and len(studio.function_widgets) == 3
     with pytest.raises(KeyError):
         studio["text2video"]
 
@@ -88,11 +91,11 @@ async def test_a_result_goes_to_another_tab_as_a_path_beside_the_notebook(
     assert relative == f"results/{task.local_path.name}"
     extension.send_result("Video outpainting: source video")
     assert studio["video_outpainting"].controls["video"].read() == relative
-    assert studio._tabs.selected_index == 4
+    assert studio.selected == "video_outpainting"
     # and from the history, into a third tab
     studio.history.use_as_input(task.job_id, "Video edit: source video")
     assert studio["video_edit"].controls["video"].read() == relative
-    assert studio._tabs.selected_index == 2
+    assert studio.selected == "video_edit"
     studio.history.use_as_input(task.job_id, "Video extension: first clip")
     assert "cannot go" in studio.history._list.message  # its own function
     assert studio["video_outpainting"].controls["video"].read() == relative
@@ -107,7 +110,7 @@ async def test_load_into_form_fills_the_jobs_own_tab(client, studio_of, media):
     )
     studio.select("image_reference")
     studio.history.load(task.job_id)
-    assert studio._tabs.selected_index == 4
+    assert studio.selected == "video_outpainting"
     assert studio["video_outpainting"].request.summary() == request.summary()
 
 
@@ -117,7 +120,7 @@ async def test_the_instruction_edit_tab_takes_part_like_the_others(
     """Wan 2.7's tab: its job loads back into it from the history, its result feeds VACE's
     tabs, and a VACE result feeds it (never its own tab)."""
     studio = studio_of(client=client)
-    assert studio._tabs.titles[-1] == "Instruction edit"
+    assert studio._tabs.labels[-1] == "Instruction edit"
     edit = studio["instruction_edit"]
     assert "Instruction edit: source video" not in edit.result_targets
     assert "Video edit: source video" in edit.result_targets
@@ -128,7 +131,7 @@ async def test_the_instruction_edit_tab_takes_part_like_the_others(
     row = next(r for r in studio.history._list.rows if r["id"] == task.job_id)
     assert row["title"] == "Instruction edit" and "load" in row["actions"]
     studio.history.load(task.job_id)
-    assert studio._tabs.selected_index == 5
+    assert studio.selected == "instruction_edit"
     assert edit.request.summary() == request.summary()
     assert [edit.controls[f"ref_image_{i}"].read() for i in (1, 2)] == [
         str(media["subject"]),
@@ -141,7 +144,7 @@ async def test_the_instruction_edit_tab_takes_part_like_the_others(
     assert studio["video_repainting"].controls["video"].read() == relative
     vace = await finished_job(studio["video_outpainting"], requests_by_function["video_outpainting"])
     studio["video_outpainting"].send_result("Instruction edit: source video")
-    assert studio._tabs.selected_index == 5
+    assert studio.selected == "instruction_edit"
     assert edit.controls["video"].read() == vace.local_path.relative_to(
         client.results_dir.parent
     ).as_posix()
@@ -219,3 +222,12 @@ def test_the_displayed_studio_keeps_a_static_copy_of_its_finished_jobs(kernel, t
     html = updates[-1]
     assert "SUCCEEDED" in html and "wide &lt;hills&gt;" in html and "<hills>" not in html
     assert "data:image/jpeg;base64," in html and ".mp4</code>" in html
+
+
+def test_the_tab_strip_refuses_a_tab_it_does_not_have():
+    strip = TabStrip(labels=["One", "Two"])
+    strip.set_state({"selected_index": 1})  # the page selects the second
+    assert strip.selected_index == 1
+    with pytest.raises(traitlets.TraitError, match="no tab 2"):
+        strip.selected_index = 2
+    assert strip.selected_index == 1

@@ -38,7 +38,7 @@ def test_app_shows_the_studio_without_code_and_plays_a_generated_video(browser, 
     page.locator(".wanvace-studio").wait_for()
     assert page.locator(".jp-CodeMirrorEditor, .cm-editor, .jp-InputPrompt").count() == 0
     assert "studio_app" not in page.inner_text("body")  # the code is not shown
-    page.locator(".wanvace-studio .lm-TabBar-tab", has_text="Video outpainting").click()
+    page.locator(".wanvace-studio [role=tab]", has_text="Video outpainting").click()
     played = click_generate_and_play(page, ".wanvace-video_outpainting")
     assert played_well(played), played
     src = urlsplit(played["src"])

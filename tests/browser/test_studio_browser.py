@@ -95,7 +95,7 @@ def test_a_new_studio_stays_within_its_budget_and_builds_a_tab_when_clicked(page
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"studio-budget-{server.app}.json").write_text(json.dumps(measured))
     assert measured["models"] <= MODEL_BUDGET and measured["bytes"] <= STATE_BUDGET, measured
-    page.locator(".wanvace-studio .lm-TabBar-tab", has_text="Video edit").click()
+    page.locator(".wanvace-studio [role=tab]", has_text="Video edit").click()
     page.locator(".wanvace-video_edit .wanvace-generate").wait_for(state="visible")
     assert error_outputs(page) == []
 

@@ -113,7 +113,7 @@ def generate_enabled(function: str) -> str:
 
 def show_tab(page, function: str) -> None:
     """Click the function's tab and wait until its form is ready."""
-    page.locator(".wanvace-studio .lm-TabBar-tab").nth(TABS.index(function)).click()
+    page.locator(".wanvace-studio [role=tab]").nth(TABS.index(function)).click()
     page.locator(widget(function)).wait_for(state="visible")
     wait_for(page, generate_enabled(function), f"{function}: Generate never became enabled")
 
@@ -212,28 +212,28 @@ def press_until(page, key: str, script: str, what: str, most: int = 60) -> None:
 FOCUSED = "(sel) => !!document.activeElement?.matches(sel)"
 
 
-def test_a_whole_job_by_keyboard_alone(page, front, request):
-    """From the studio's tab bar: the outpainting tab by the arrow keys, a new prompt typed,
-    Generate by Enter, the result played by Space; no mouse after the first focus."""
-    if front.app == "notebook":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="in Notebook 7 ipywidgets' tab bar does not move on the arrow keys "
-                "(it does in JupyterLab): the studio's tabs need a tab bar of their own",
-            )
-        )
+def test_a_whole_job_by_keyboard_alone(page, front):
+    """From the studio's tab strip: the outpainting tab by the arrow keys (in JupyterLab and
+    Notebook 7 alike), a new prompt typed, Generate by Enter, the result played by Space;
+    no mouse after the first focus."""
     function = "video_outpainting"
-    first = page.locator(".wanvace-studio .lm-TabBar-tab").first
+    first = page.locator(".wanvace-studio [role=tab]").first
     first.evaluate("el => el.focus()")  # arriving at the studio (e.g. Tab from the cell)
+    page.keyboard.press("End")  # the last tab, then round to the first
+    assert page.evaluate("document.activeElement.textContent") == "Instruction edit"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.textContent") == "Image reference"
     press_until(
         page,
         "ArrowRight",
         "() => document.activeElement?.textContent.includes('Video outpainting')",
         "the outpainting tab",
     )
-    page.keyboard.press("Enter")
-    page.locator(widget(function)).wait_for(state="visible")
+    page.locator(widget(function)).wait_for(state="visible")  # shown as the arrow reached it
+    tabs = page.locator(".wanvace-studio [role=tab]")
+    assert tabs.evaluate_all("ts => ts.map(t => t.getAttribute('aria-selected'))") == [
+        str(t == function).lower() for t in TABS
+    ]
     prompt = f"{widget(function)} textarea"
     press_until(page, "Tab", f"() => ({FOCUSED})({prompt!r})", "the prompt")
     page.keyboard.press("Control+A")
@@ -289,6 +289,12 @@ def test_an_instruction_edit_with_a_reference_image_plays_its_result(page, front
     page.locator(f"{root} textarea").first.fill(INSTRUCTION)
     page.locator(root).get_by_label("Source video", exact=True).fill("media/source_sound.mp4")
     page.locator(root).get_by_label("Reference image 1", exact=True).fill("media/subject.png")
+    wait_for(  # as a user sees it: the image's thumbnail, so the kernel has the path
+        page,
+        f"[...document.querySelectorAll('{root} .wanvace-media')]"
+        ".some(m => m.innerText.includes('subject.png') && m.querySelector('img'))",
+        "the reference image's thumbnail was not shown",
+    )
     wait_for(
         page,
         f"document.querySelector('{root} .wanvace-status')?.innerText.includes('this one up to')",

@@ -60,6 +60,9 @@ class JobList(anywidget.AnyWidget):
     playing = traitlets.Unicode("", help="the job in the player").tag(sync=True)
     code = traitlets.Dict(help="{job, n, text}: the last 'Copy code' asked for").tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
+    journal_problem = traitlets.Unicode(
+        "", help="what keeps the journal from working, shown as a warning; empty when well"
+    ).tag(sync=True)
 
 
 class JobHistory(W.VBox):
@@ -97,6 +100,7 @@ class JobHistory(W.VBox):
         self._targets: list[Target] = []
         self._load: Callable[[VaceRequest], None] | None = None
         self._render_handle: asyncio.TimerHandle | None = None
+        self._journal_loop: asyncio.AbstractEventLoop | None = None
         self._making: set[Path] = set()
         self._background: set[asyncio.Task] = set()
         self._summary = StaticSummary()
@@ -111,6 +115,7 @@ class JobHistory(W.VBox):
             self._resume_unfinished()
         self._render()
         self.client.add_task_listener(lambda _task: self.track_new_tasks())
+        self._watch_journal()
 
     # -- public ------------------------------------------------------------------------------
 
@@ -119,6 +124,11 @@ class JobHistory(W.VBox):
         """Every job known, newest first (this session's state wins over the journal's)."""
         merged = {**self._earlier, **self._session}
         return sorted(merged.values(), key=lambda r: r.created_at or 0.0, reverse=True)
+
+    @property
+    def journal_warning(self) -> str:
+        """The journal's trouble as the page shows it ("" when the journal is well)."""
+        return self._list.journal_problem
 
     def refresh(self) -> None:
         """Read the journal again (jobs of other kernels) and show the latest state."""
@@ -215,6 +225,9 @@ class JobHistory(W.VBox):
             job.cancel()
         if self._render_handle is not None:
             self._render_handle.cancel()
+        journal = getattr(self.client, "journal", None)
+        if journal is not None and self._on_journal_problem in journal.listeners:
+            journal.listeners.remove(self._on_journal_problem)
         self._list.close()
         self._player.close()
         super().close()
@@ -266,6 +279,27 @@ class JobHistory(W.VBox):
         self._schedule_render()
 
     # -- showing --------------------------------------------------------------------------------
+
+    def _watch_journal(self) -> None:
+        """Show the journal's trouble (a lock held elsewhere, a damaged file, the second
+        file in use) in the page for as long as it lasts: a job is then not safe yet."""
+        journal = getattr(self.client, "journal", None)
+        if journal is None:
+            return
+        self._show_journal_problem(journal.problem)
+        self._journal_loop = _loop()
+        journal.listeners.append(self._on_journal_problem)
+
+    def _on_journal_problem(self, problem: str | None) -> None:
+        """Called from the journal's thread: the trait is set on the kernel's loop."""
+        loop = self._journal_loop
+        if loop is None or loop.is_closed():
+            self._show_journal_problem(problem)
+        else:
+            loop.call_soon_threadsafe(self._show_journal_problem, problem)
+
+    def _show_journal_problem(self, problem: str | None) -> None:
+        self._list.journal_problem = problem or ""
 
     def _schedule_render(self) -> None:
         loop = _loop()

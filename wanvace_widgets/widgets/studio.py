@@ -32,6 +32,7 @@ from .functions import (
 from .history import JobHistory
 from .player import display_path
 from .summary import display_with_copy
+from .tab_strip import TabStrip
 
 __all__ = ["VaceStudio"]
 
@@ -66,17 +67,17 @@ class VaceStudio(W.VBox):
             client = default_client()
         self.client = client
         self._built: dict[str, VaceWidget] = {}
-        self._tabs = W.Tab(
-            children=[W.Box() for _ in _CLASSES], titles=[cls.title for cls in _CLASSES]
-        )
+        self._tabs = TabStrip(labels=[cls.title for cls in _CLASSES], description="Functions")
+        self._panels = W.Stack(children=[W.Box() for _ in _CLASSES], selected_index=0)
+        self._panels.add_class("wanvace-tab-panels")
         self.history = JobHistory(client=client, title="Wan video studio")
         self.history.set_targets(
             [(_input_label(f, field), f, self._sender(f, field)) for f, field in _INPUTS]
         )
         self.history.set_loader(self._load)
-        self.children = [self._tabs, self.history]
+        self.children = [self._tabs, self._panels, self.history]
         self.add_class("wanvace-studio")
-        self._build(self._tabs.selected_index or 0)
+        self._build(0)
         self._tabs.observe(self._on_tab, "selected_index")
 
     def __getitem__(self, function: str) -> VaceWidget:
@@ -90,6 +91,11 @@ class VaceStudio(W.VBox):
         widget = self[function]
         self._tabs.selected_index = _FUNCTIONS.index(function)
         return widget
+
+    @property
+    def selected(self) -> str:
+        """The function whose tab is shown, e.g. ``"video_edit"``."""
+        return _FUNCTIONS[self._tabs.selected_index]
 
     @property
     def function_widgets(self) -> list[VaceWidget]:
@@ -126,14 +132,14 @@ class VaceStudio(W.VBox):
         )
         widget.observe(lambda _: self.history.track_new_tasks(), "status")
         self._built[function] = widget
-        children = list(self._tabs.children)
+        children = list(self._panels.children)
         children[index] = widget
-        self._tabs.children = children
+        self._panels.children = children
         return widget
 
     def _on_tab(self, change: dict) -> None:
-        if change["new"] is not None:
-            self._build(change["new"])
+        self._build(change["new"])
+        self._panels.selected_index = change["new"]
 
     # -- hand-over between tabs --------------------------------------------------------------
 

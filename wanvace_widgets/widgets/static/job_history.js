@@ -51,7 +51,10 @@ function render({ model, el }) {
   const codeText = element("pre", "wj-code-text");
   codeHead.append(codeTitle, copy, closeCode);
   codePanel.append(codeHead, codeText);
-  root.append(head, list, foot, codePanel);
+  // the journal's trouble: jobs are not safe on disk while it lasts
+  const journalProblem = element("div", "wj-journal-problem");
+  journalProblem.setAttribute("role", "alert");
+  root.append(head, journalProblem, list, foot, codePanel);
   el.append(root);
 
   let receivedAt = performance.now();
@@ -145,6 +148,9 @@ function render({ model, el }) {
     more.hidden = hidden === 0;
     more.textContent = `Show older jobs (${hidden} more)`;
     message.textContent = model.get("message");
+    const problem = model.get("journal_problem");
+    journalProblem.hidden = !problem;
+    journalProblem.textContent = problem ? `⚠ The journal: ${problem}` : "";
   }
 
   function tick() {
@@ -185,7 +191,8 @@ function render({ model, el }) {
   closeCode.addEventListener("click", () => {
     codePanel.hidden = true;
   });
-  for (const name of ["rows", "posters", "playing", "hidden", "message", "totals", "targets"]) {
+  for (const name of ["rows", "posters", "playing", "hidden", "message", "totals", "targets",
+                      "journal_problem"]) {
     model.on(`change:${name}`, draw);
   }
   model.on("change:code", showCode);
