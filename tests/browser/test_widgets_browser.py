@@ -49,7 +49,9 @@ def wait_for_success(page, widget_selector: str, timeout_ms: int = 180_000) -> N
     status = f"document.querySelector('{widget_selector} .wanvace-status')"
     wait_for(
         page,
-        f"{status}?.innerText.includes('SUCCEEDED')",
+        # textContent: JupyterLab leaves a cell scrolled out of view unrendered, where
+        # innerText is empty
+        f"{status}?.textContent.includes('SUCCEEDED')",
         f"{widget_selector}: no SUCCEEDED",
         timeout_ms,
     )
