@@ -19,8 +19,10 @@ __all__ = [
     "LONGEST_TASK_S",
     "SERVER_ZONE",
     "list_time",
+    "parse_list_time",
     "parse_server_time",
     "seconds_between",
+    "server_day",
     "server_time_text",
 ]
 
@@ -72,3 +74,20 @@ def list_time(epoch: float) -> str:
     if not isinstance(epoch, (int, float)) or not math.isfinite(epoch):
         raise ValueError(f"not a time: {epoch!r}")
     return datetime.fromtimestamp(epoch, SERVER_ZONE).strftime(_LIST_FORMAT)
+
+
+def parse_list_time(text: Any) -> float | None:
+    """Seconds since the epoch of a task list's ``start_time``/``end_time`` text
+    (``YYYYMMDDhhmmss``, UTC+8), or None when it is not one."""
+    if not isinstance(text, str) or len(text) != 14 or not text.isdigit():
+        return None
+    try:
+        moment = datetime.strptime(text, _LIST_FORMAT)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=SERVER_ZONE).timestamp()
+
+
+def server_day(epoch: float) -> str:
+    """The server's date at ``epoch`` (``YYYY-MM-DD``, UTC+8): its day, not this machine's."""
+    return datetime.fromtimestamp(epoch, SERVER_ZONE).strftime("%Y-%m-%d")

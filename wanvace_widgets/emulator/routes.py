@@ -22,7 +22,6 @@ import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,11 +33,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..contract import constants as c
+from ..contract.server_time import parse_list_time, server_time_text
 from ..media import codec as media_io
 from ..media.samples import SAMPLE_NAMES, write_samples
 from .profiles import EmulatorConfig
 from .render import render
-from .store import SERVER_ZONE, EmulatedTask, TaskStore, format_time
+from .store import EmulatedTask, TaskStore
 from .uploads import UPLOAD_PATH, UploadStore
 from .validation import (
     ApiFailure,
@@ -152,12 +152,12 @@ class Emulator:
         out: dict = {
             "task_id": task.task_id,
             "task_status": task.status,
-            "submit_time": format_time(task.submitted_at),
+            "submit_time": server_time_text(task.submitted_at),
         }
         if task.started_at is not None:
-            out["scheduled_time"] = format_time(task.started_at)
+            out["scheduled_time"] = server_time_text(task.started_at)
         if task.ended_at is not None:
-            out["end_time"] = format_time(task.ended_at)
+            out["end_time"] = server_time_text(task.ended_at)
         body: dict = {"output": out}
         if task.status == c.FAILED:
             out |= {"code": task.code, "message": task.message}
@@ -358,12 +358,11 @@ def _window(start: str | None, end: str | None, now: float) -> tuple[float, floa
     """The list route's time window: at most 24 h, defaulting to the last 24 h (§11.5)."""
 
     def parse(text: str) -> float:
-        try:
-            moment = datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=SERVER_ZONE)
-            return moment.timestamp()
-        except (ValueError, OverflowError) as exc:
+        moment = parse_list_time(text)
+        if moment is None:
             message = "The query parameters start_time and end_time are YYYYMMDDhhmmss."
-            raise bad_parameter(message) from exc
+            raise bad_parameter(message)
+        return moment
 
     day = 24 * 3600
     if start and end:

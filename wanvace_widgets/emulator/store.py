@@ -17,7 +17,6 @@ import uuid
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
 from ..contract import constants as c
 from ..contract.families import function_of_body
@@ -25,18 +24,9 @@ from .blobs import Blobs
 from .profiles import EmulatorConfig
 from .validation import ApiFailure, TaskFailure
 
-__all__ = ["EmulatedTask", "TaskStore", "format_time"]
+__all__ = ["EmulatedTask", "TaskStore"]
 
 Renderer = Callable[["EmulatedTask"], Awaitable[tuple[bytes, float]]]
-
-
-SERVER_ZONE = timezone(timedelta(hours=c.SERVER_UTC_OFFSET_HOURS))
-
-
-def format_time(ts: float) -> str:
-    """DashScope's time format, to the millisecond, written without its zone, UTC+8
-    (contract §11.2)."""
-    return datetime.fromtimestamp(ts, SERVER_ZONE).strftime(c.TIME_FORMAT)[:-3]
 
 
 @dataclass

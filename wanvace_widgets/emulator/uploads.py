@@ -14,9 +14,9 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from ..contract import constants as c
+from ..contract.server_time import server_day
 from .blobs import Blobs
 from .profiles import EmulatorConfig
 from .validation import ApiFailure
@@ -68,7 +68,7 @@ class UploadStore:
         now = self.config.clock.now()
         self._evict(now)
         policy = uuid.uuid4().hex
-        day = datetime.fromtimestamp(now).strftime("%Y-%m-%d")
+        day = server_day(now)
         upload_dir = f"dashscope-instant/{uuid.uuid4().hex[:16]}/{day}/{uuid.uuid4()}"
         self._policies[policy] = _Policy(
             upload_dir, model, now + self.config.policy_ttl_s, self.config.upload_max_mb << 20
