@@ -451,6 +451,38 @@ async def test_a_fixed_poll_policy_opts_out_of_the_plan_but_still_shows_the_usua
     await client.aclose()
 
 
+@pytest.mark.looptime
+async def test_any_poll_schedule_is_asked_the_same_one_question(tmp_path, media):
+    """The scheduler asks a schedule only ``next_wait(window, polls, now)``: a user's own
+    (here every 3 s, noting what it was told) is followed like the plan or a PollPolicy."""
+    clock = LoopClock()
+    server = TimedServer(clock, media["source"].read_bytes(), running=[20.0])
+
+    class EveryThreeSeconds:
+        def __init__(self):
+            self.asked: list[tuple[EndWindow, int]] = []
+
+        def next_wait(self, window: EndWindow, polls: int, now: float) -> float:
+            self.asked.append((window, polls))
+            return 3.0
+
+    mine = EveryThreeSeconds()
+    client = timed_client(
+        server, tmp_path, journal=journal_with_history(tmp_path, 20.0), poll=mine
+    )
+    assert client.poll is mine
+    task = await client.submit(outpaint())
+    await task.wait(3600)
+    asked = [at for at, _ in server.queries]
+    assert [b - a for a, b in zip(asked, asked[1:], strict=False)] == pytest.approx(
+        [3.0] * (len(asked) - 1), abs=0.01
+    )
+    polls = [count for _, count in mine.asked]
+    assert polls == sorted(polls) and polls[-1] >= 6  # counted as the queries went
+    assert all(window.from_history for window, _ in mine.asked)  # the plan's window, given
+    await client.aclose()
+
+
 def test_the_client_polls_by_the_plan_unless_told_otherwise(tmp_path):
     real = wv.VaceClient("k", journal=False, results_dir=tmp_path)
     assert isinstance(real.poll, PollPlan) and real.poll.prior == FIVE_TO_TEN_MINUTES

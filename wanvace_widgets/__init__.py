@@ -36,7 +36,7 @@ _MODULES = {
         "TaskError", "TaskFailedError", "TaskUnknownError", "UploadError", "VaceError",
         "ValidationError", "WaitTimeoutError",
     ),
-    ".jobs.poll_plan": ("PollPlan",),
+    ".jobs.poll_plan": ("PollPlan", "PollSchedule"),
     ".jobs.polling": ("PollPolicy",),
     ".jobs.http.retry": ("RetryPolicy",),
     ".quota.policy": ("QuotaPolicy",),
@@ -122,7 +122,7 @@ if TYPE_CHECKING:
     from .jobs.http.retry import RetryPolicy
     from .jobs.job_entry import JobEntry
     from .jobs.journal import Journal
-    from .jobs.poll_plan import PollPlan
+    from .jobs.poll_plan import PollPlan, PollSchedule
     from .jobs.polling import PollPolicy
     from .jobs.tasks import Task, TaskSnapshot
     from .quota.policy import QuotaPolicy

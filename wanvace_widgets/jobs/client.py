@@ -45,8 +45,8 @@ from .http.uploads import prepare_media
 from .job_entry import JobEntry
 from .journal import Journal
 from .owners import this_process
-from .poll_plan import PollPlan
-from .polling import PollPolicy, QueryPacer
+from .poll_plan import PollPlan, PollSchedule
+from .polling import QueryPacer
 from .scheduler import Scheduler
 from .tasks import Task, TaskSnapshot
 
@@ -68,7 +68,8 @@ class VaceClient:
 
     ``poll`` says when to query a task's status: by default a :class:`PollPlan`, which learns
     how long each kind of job takes (from the journal and this session) and polls densely
-    only around its usual end; a :class:`PollPolicy` polls on a fixed schedule instead.
+    only around its usual end; a :class:`PollPolicy` polls on a fixed schedule instead, and any
+    object with ``next_wait(window, polls, now)`` (a :class:`PollSchedule`) may decide.
     The account's quota (``quota``: by default each model's documented limits, 2 live tasks
     and 2 submits a second) is shared with every kernel using the same ``quota_store``: a
     store (then it serves every model), or its URL (``"memory:"`` this kernel,
@@ -96,7 +97,7 @@ class VaceClient:
         base_url: str | None = None,
         model: str | None = None,
         workspace_id: str | None = None,
-        poll: PollPlan | PollPolicy | None = None,
+        poll: PollSchedule | None = None,
         retry: RetryPolicy | None = None,
         quota: QuotaPolicy | None = None,
         quota_store: QuotaStore | str | None = None,
@@ -148,6 +149,8 @@ class VaceClient:
             transport=transport,
         )
         self._prices = price_per_second
+        #: the plan estimates when jobs end (the status line says it) even on a fixed schedule
+        plan = poll if isinstance(poll, PollPlan) else self._default_plan()
         self._scheduler = Scheduler(
             self._api,
             quota=self._make_quota_store,
@@ -155,8 +158,8 @@ class VaceClient:
             model_of=self.model_for,
             price_of=self.price_per_second,
             pacer=QueryPacer(self.quota.queries_per_second, self.clock),
-            poll=poll if isinstance(poll, PollPolicy) else None,
-            plan=poll if isinstance(poll, PollPlan) else self._default_plan(),
+            schedule=poll or plan,
+            plan=plan,
             durations=Durations(
                 self.journal.entries if self.journal is not None else None, host=self.endpoint.host
             ),
@@ -230,8 +233,9 @@ class VaceClient:
         self._scheduler.task_listeners.append(callback)
 
     @property
-    def poll(self) -> PollPlan | PollPolicy:
-        return self._scheduler.poll or self._scheduler.plan
+    def poll(self) -> PollSchedule:
+        """When the client queries a task's status next (its ``poll=``, else the plan)."""
+        return self._scheduler.schedule
 
     @property
     def quota_store(self) -> QuotaStore:

@@ -23,7 +23,8 @@ moment following began: the plan starts at ``dense_gap`` and backs off to ``tail
 Every wait is jittered (±10%), so tasks submitted together drift apart instead of querying
 on the same instant; the client's ``QueryPacer`` spaces the queries of all its tasks within
 one budget on top of that. The plan is a pure function of the task's state, the history
-and the time: it is tested on a manual clock. ``PollPolicy`` remains for a fixed schedule.
+and the time: it is tested on a manual clock. ``PollPolicy`` remains for a fixed schedule;
+both are a :class:`PollSchedule`, the one thing the scheduler asks.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ..contract.families import FAMILIES, VACE
 from ..contract.server_time import seconds_between
@@ -39,7 +41,7 @@ from .durations import FIVE_TO_TEN_MINUTES, Durations, Spread
 from .http.retry import jittered
 from .tasks import TaskSnapshot
 
-__all__ = ["EndWindow", "PollPlan"]
+__all__ = ["EndWindow", "PollPlan", "PollSchedule"]
 
 
 #: each function's documented processing time, where its family's is not VACE's
@@ -67,6 +69,15 @@ class EndWindow:
     def unknown(cls, since: float) -> EndWindow:
         """Nothing known: the job could end any moment from ``since`` on."""
         return cls(since, since, since, since, False)
+
+
+class PollSchedule(Protocol):
+    """When to query a task's status next: the plan (by when such jobs end) or a fixed
+    schedule (by how many queries were made); the scheduler needs nothing else."""
+
+    def next_wait(self, window: EndWindow, polls: int, now: float) -> float:
+        """Seconds to the next query of a task ``window`` describes, after ``polls``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,10 @@ class PollPlan:
     def prior_for(self, function: str) -> Spread | None:
         """What a job of ``function`` with no history is assumed to take (None: nothing)."""
         return None if self.prior is None else self.priors.get(function, self.prior)
+
+    def next_wait(self, window: EndWindow, polls: int, now: float) -> float:
+        """:class:`PollSchedule`: the plan looks at the window, not at the count."""
+        return self.delay(window, now)
 
     def delay(self, window: EndWindow, now: float, rand: float | None = None) -> float:
         """Seconds until the next query, at ``now``, for a job with this end window."""

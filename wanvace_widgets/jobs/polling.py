@@ -11,9 +11,13 @@ of failed requests are ``http/retry.py``'s; the account's submit limits ``quota/
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..clock import Clock
 from .http.retry import jittered
+
+if TYPE_CHECKING:  # the plan's module imports nothing from here; only the type is needed
+    from .poll_plan import EndWindow
 
 __all__ = ["PollPolicy", "QueryPacer"]
 
@@ -28,6 +32,10 @@ class PollPolicy:
     max_delay: float = 5.0
     jitter: float = 0.1
     deadline: float | None = None
+
+    def next_wait(self, window: EndWindow, polls: int, now: float) -> float:
+        """:class:`PollSchedule`: a fixed schedule looks at the count, not at the window."""
+        return self.delay(polls)
 
     def delay(self, attempt: int, rand: float | None = None) -> float:
         """Seconds before query number ``attempt + 1`` (``attempt`` counts from 0)."""

@@ -64,8 +64,8 @@ from .http.uploads import prepare_media
 from .job_entry import JobEntry
 from .journal import Journal
 from .owners import this_process
-from .poll_plan import PollPlan
-from .polling import PollPolicy, QueryPacer
+from .poll_plan import PollPlan, PollSchedule
+from .polling import QueryPacer
 from .recovery import (
     AMBIGUOUS,
     FOUND,
@@ -118,7 +118,7 @@ class Scheduler:
         model_of: Callable[[str], str],
         price_of: Callable[[str, str | None], float | None],
         pacer: QueryPacer,
-        poll: PollPolicy | None,
+        schedule: PollSchedule,
         plan: PollPlan,
         durations: Durations,
         retry: RetryPolicy,
@@ -137,8 +137,9 @@ class Scheduler:
         self.model_of = model_of
         self.price_of = price_of
         self.pacer = pacer
-        #: a fixed schedule the user chose; None follows the plan
-        self.poll = poll
+        #: when to query next (the plan itself, or a fixed schedule the user chose)
+        self.schedule = schedule
+        #: when jobs of each kind end, which every task is told whatever the schedule
         self.plan = plan
         self.durations = durations
         self.retry = retry
@@ -545,14 +546,12 @@ class Scheduler:
                 return
 
     def _next_delay(self, task: Task) -> float:
-        """Seconds to the next status query: the poll plan's, or the fixed PollPolicy's when
-        one was given. Either way the task learns when jobs of its kind usually end."""
+        """Seconds to the next status query, as the schedule says; whatever the schedule,
+        the task learns when jobs of its kind usually end."""
         now = self.clock.now()
         window = self.plan.window(task.snapshot(), self.durations, now)
         task.apply(expected_end_at=window.expected if window.from_history else None)
-        if self.poll is not None:
-            return self.poll.delay(task.polls)
-        return self.plan.delay(window, now)
+        return self.schedule.next_wait(window, task.polls, now)
 
     async def _pause(self, task: Task, seconds: float) -> None:
         """Sleep, or less if the task is woken (stop watching, cancel, attach)."""
