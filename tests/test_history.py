@@ -47,7 +47,7 @@ def outpainting(media, prompt="wide hills"):
 
 
 def row_of(history, job_id):
-    return next((r for r in history._list.rows if r["id"] == job_id), None)
+    return next((r for r in history.page.rows if r["id"] == job_id), None)
 
 
 def entry(job_id, **fields):
@@ -76,7 +76,7 @@ def typed(job_id, **fields) -> JobEntry:
 
 async def test_every_job_of_the_session_shows_live_then_finished(client, media, history_of):
     history = history_of(client=client)
-    assert history._list.rows == [] and history._list.totals.startswith("0 jobs")
+    assert history.page.rows == [] and history.page.totals.startswith("0 jobs")
     task = client.enqueue(outpainting(media))  # made in another cell, not by a widget
     await until(lambda: row_of(history, task.job_id), "the new job was not listed")
     await until(
@@ -86,14 +86,14 @@ async def test_every_job_of_the_session_shows_live_then_finished(client, media, 
     live = row_of(history, task.job_id)
     assert live["ticking"] and live["tone"] == "live" and live["prompt"] == "wide hills"
     await task.wait(30)
-    await until(lambda: history._list.posters.get(task.job_id), "no poster for the result")
+    await until(lambda: history.page.posters.get(task.job_id), "no poster for the result")
     done = row_of(history, task.job_id)
     assert done["status"] == "SUCCEEDED" and not done["ticking"]
     assert done["actions"] == ["play", "code"]  # no targets or loader: nothing to fill
     assert done["path"].endswith(".mp4") and done["cost"] == "$0.30 billed"
     assert 0 < done["elapsed"] < 30  # the server's own run time, not the time since asked
-    assert history._list.posters[task.job_id].startswith("data:image/jpeg;base64,")
-    assert history._list.totals == "1 job · today: 1, $0.30 billed"
+    assert history.page.posters[task.job_id].startswith("data:image/jpeg;base64,")
+    assert history.page.totals == "1 job · today: 1, $0.30 billed"
 
 
 async def test_play_shows_the_result_in_the_shared_player(client, media, history_of):
@@ -101,13 +101,13 @@ async def test_play_shows_the_result_in_the_shared_player(client, media, history
     await task.wait(30)
     history = history_of(client=client)
     history.play(task.job_id)
-    assert history._player.path == task.local_path and history._list.playing == task.job_id
+    assert history.playing_path == task.local_path and history.page.playing == task.job_id
     task.local_path.unlink()  # moved away since
     history.refresh()
     assert "play" not in row_of(history, task.job_id)["actions"]
     assert "gone" in row_of(history, task.job_id)["note"]
     history.play(task.job_id)
-    assert "not on this disk" in history._list.message
+    assert "not on this disk" in history.page.message
 
 
 async def test_use_as_input_never_offers_the_jobs_own_function(client, media, history_of):
@@ -123,7 +123,7 @@ async def test_use_as_input_never_offers_the_jobs_own_function(client, media, hi
     )
     assert "use" in row_of(history, task.job_id)["actions"]
     history.use_as_input(task.job_id, "Outpainting: source video")
-    assert sent == [] and "cannot go" in history._list.message
+    assert sent == [] and "cannot go" in history.page.message
     history.use_as_input(task.job_id, "Edit: source video")
     assert sent == [("e", str(task.local_path))]
     history.set_targets([("Outpainting", "video_outpainting", sent.append)])
@@ -143,7 +143,7 @@ async def test_load_and_code_rebuild_the_request(client, media, history_of):
     code = history.code(task.job_id)
     pasted = eval(code, {"wv": wv})  # noqa: S307 - runs as the user would paste it
     assert pasted.summary() == request.summary()
-    assert history._list.code == {"job": task.job_id, "n": 1, "text": code}
+    assert history.page.code == {"job": task.job_id, "n": 1, "text": code}
 
 
 async def test_resume_follows_a_job_that_stopped_being_watched(tmp_path, media, history_of):
@@ -179,21 +179,21 @@ async def test_after_a_restart_earlier_jobs_show_play_and_resume(tmp_path, media
     await before.aclose()  # the kernel restarts: nobody follows the second job
     after = make_client(app, tmp_path)
     history = history_of(client=after)
-    rows = {r["prompt"]: r for r in history._list.rows}
+    rows = {r["prompt"]: r for r in history.page.rows}
     assert rows.keys() == {"finished before", "running at the restart"}
     assert rows["finished before"]["actions"] == ["play", "code"]
     history.play(done.job_id)
-    assert history._player.path == done.local_path
+    assert history.playing_path == done.local_path
     resumed = next(t for t in after.tasks if t.task_id == interrupted.task_id)  # automatic
     await resumed.wait(30)
     await until(
         lambda: (
             row_of(history, interrupted.job_id)["status"] == "SUCCEEDED"
-            and history._list.posters.get(interrupted.job_id)
+            and history.page.posters.get(interrupted.job_id)
         ),
         "the resumed job's result was not shown",
     )
-    assert len(history._list.rows) == 2  # one row per job: the journal's and the live one merged
+    assert len(history.page.rows) == 2  # one row per job: the journal's and the live one merged
     await after.aclose()
 
 
@@ -207,7 +207,7 @@ async def test_only_this_hosts_jobs_and_only_readable_entries(tmp_path, history_
     journal = Journal(tmp_path / "journal.sqlite3")
     client = wv.VaceClient(api_key="k", base_url=f"http://{HOST}", journal=journal)
     history = history_of(client=client, resume=False)
-    assert [r["id"] for r in history._list.rows] == ["mine"]
+    assert [r["id"] for r in history.page.rows] == ["mine"]
 
 
 BAD_FIELDS = [
@@ -257,8 +257,8 @@ async def test_a_journal_of_ill_typed_entries_still_shows_a_history(tmp_path, hi
     client = wv.VaceClient(api_key="k", base_url=f"http://{HOST}", journal=journal)
     history = history_of(client=client, resume=False, page_size=100)
     readable = len(journal.entries())
-    assert readable >= len(BAD_FIELDS) - 3 and len(history._list.rows) == readable
-    json.dumps(history._list.get_state(), ensure_ascii=False).encode("utf-8")
+    assert readable >= len(BAD_FIELDS) - 3 and len(history.page.rows) == readable
+    json.dumps(history.page.get_state(), ensure_ascii=False).encode("utf-8")
     summary_of(history)
 
 
@@ -280,13 +280,13 @@ async def test_a_hostile_journal_cannot_leak_a_file_or_inject_markup(tmp_path, h
         )
     client = wv.VaceClient(api_key="k", base_url=f"http://{HOST}", journal=journal)
     history, made, state = new_models(lambda: history_of(client=client, resume=False))
-    assert {r["id"] for r in history._list.rows} == {"key.mp4", "pipe.mp4", "folder.mp4"}
+    assert {r["id"] for r in history.page.rows} == {"key.mp4", "pipe.mp4", "folder.mp4"}
     history.play("key.mp4")
-    assert "not a video" in history._list.message and history._player.path is None
+    assert "not a video" in history.page.message and history.playing_path is None
     for name in ("pipe.mp4", "folder.mp4"):
         assert "play" not in row_of(history, name)["actions"]
     saved = json.dumps(wv.JobHistory.get_manager_state(widgets=made))
-    assert SECRET not in saved and history._list.posters == {}
+    assert SECRET not in saved and history.page.posters == {}
     bundle = summary_of(history)
     assert "<script>" not in bundle and "<img src=x" not in bundle
 
@@ -317,15 +317,15 @@ async def test_two_hundred_jobs_are_one_list_and_a_page_of_posters(tmp_path, med
         lambda: history_of(client=client, resume=False, posters=posters)
     )
     assert len(made) <= 12, [type(w).__name__ for w in made]
-    rows = history._list.rows
-    assert [r["n"] for r in rows] == list(range(200, 188, -1)) and history._list.hidden == 188
-    await until(lambda: len(history._list.posters) == 12, "the page's posters were not made")
+    rows = history.page.rows
+    assert [r["n"] for r in rows] == list(range(200, 188, -1)) and history.page.hidden == 188
+    await until(lambda: len(history.page.posters) == 12, "the page's posters were not made")
     assert len(list(posters.folder.glob("*.jpg"))) == 12  # only the page's posters
     state = wv.JobHistory.get_manager_state(drop_defaults=True, widgets=made)["state"]
     assert len(json.dumps(state)) < 60_000
-    history._on_page_message(history._list, {"action": "more"}, [])
-    assert len(history._list.rows) == 24 and history._list.hidden == 176
-    await until(lambda: len(history._list.posters) == 24, "the next page's posters")
+    history.click_in_page({"action": "more"})
+    assert len(history.page.rows) == 24 and history.page.hidden == 176
+    await until(lambda: len(history.page.posters) == 24, "the next page's posters")
 
 
 async def test_bytes_inputs_are_named_in_the_code_not_invented(tmp_path, media):
@@ -338,7 +338,7 @@ async def test_page_messages_that_are_not_ours_are_ignored(client, media, histor
     task = await client.submit(outpainting(media))
     await task.wait(30)
     history = history_of(client=client)
-    rows = history._list.rows
+    rows = history.page.rows
     for content in (
         None,
         "play",
@@ -348,8 +348,8 @@ async def test_page_messages_that_are_not_ours_are_ignored(client, media, histor
         {"action": "use", "job": task.job_id, "target": ["list"]},
         {"action": "resume", "job": task.job_id},
     ):
-        history._on_page_message(history._list, content, [])
-    assert history._list.rows == rows and history._player.path is None
+        history.click_in_page(content)
+    assert history.page.rows == rows and history.playing_path is None
 
 
 async def test_the_key_is_never_in_the_history(client, media, history_of):

@@ -97,7 +97,7 @@ async def test_a_result_goes_to_another_tab_as_a_path_beside_the_notebook(
     assert studio["video_edit"].controls["video"].read() == relative
     assert studio.selected == "video_edit"
     studio.history.use_as_input(task.job_id, "Video extension: first clip")
-    assert "cannot go" in studio.history._list.message  # its own function
+    assert "cannot go" in studio.history.page.message  # its own function
     assert studio["video_outpainting"].controls["video"].read() == relative
 
 
@@ -128,7 +128,7 @@ async def test_the_instruction_edit_tab_takes_part_like_the_others(
     task = await finished_job(edit, request)
     edit.set_request(wv.InstructionEdit(prompt="something else", video=media["source"]))
     studio.select("image_reference")
-    row = next(r for r in studio.history._list.rows if r["id"] == task.job_id)
+    row = next(r for r in studio.history.page.rows if r["id"] == task.job_id)
     assert row["title"] == "Instruction edit" and "load" in row["actions"]
     studio.history.load(task.job_id)
     assert studio.selected == "instruction_edit"
@@ -160,12 +160,12 @@ async def test_after_a_restart_a_new_studio_shows_the_earlier_jobs(
     await before.aclose()
     after = make_client(app, tmp_path)
     studio = studio_of(client=after)
-    row = next(r for r in studio.history._list.rows if r["id"] == task.job_id)
+    row = next(r for r in studio.history.page.rows if r["id"] == task.job_id)
     assert row["prompt"] == "before the restart" and row["status"] == "SUCCEEDED"
     assert row["actions"] == ["play", "use", "load", "code"]
-    await until(lambda: task.job_id in studio.history._list.posters, "no poster")
+    await until(lambda: task.job_id in studio.history.page.posters, "no poster")
     studio.history.play(task.job_id)
-    assert studio.history._player.path == task.local_path
+    assert studio.history.playing_path == task.local_path
     await after.aclose()
 
 

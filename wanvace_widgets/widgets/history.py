@@ -126,6 +126,22 @@ class JobHistory(W.VBox):
         return sorted(merged.values(), key=lambda r: r.created_at or 0.0, reverse=True)
 
     @property
+    def page(self) -> JobList:
+        """What the page is sent (``rows``, ``posters``, ``totals``, ``message``, ``playing``,
+        ``hidden``, ``code``): read it as the page would; clicks go through
+        :meth:`click_in_page`."""
+        return self._list
+
+    @property
+    def playing_path(self) -> Path | None:
+        """The video in the history's player, if any."""
+        return self._player.path
+
+    def click_in_page(self, content: Any) -> None:
+        """Do what a click in the page sends (``{action, job, target}``)."""
+        self._on_page_message(self._list, content, [])
+
+    @property
     def journal_warning(self) -> str:
         """The journal's trouble as the page shows it ("" when the journal is well)."""
         return self._list.journal_problem
